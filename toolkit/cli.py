@@ -1,0 +1,159 @@
+"""The `tousu` command: parses options, makes one library call, prints the result as Chinese
+text or JSON. Library errors map to exit codes here and nowhere else:
+0 success, 1 some input refused or a check failed, 2 usage or configuration error."""
+import json
+import shutil
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from .clock import Clock
+from .deadlines import DeadlineRules
+from .errors import ConfigError, ToolkitError
+from .forms.values import ValueIssue, parse_datetime
+from .inbox import process_inbox
+from .paths import SAMPLES
+from .policy import SEVERITIES, load_policy
+from .process import check as check_file
+from .process import process as process_file
+from .receipt import STAGE_TEXT
+from .workspace import Workspace, default_root
+
+workspace_option = click.option(
+    "-w", "--workspace", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="工作区目录（默认：环境变量 TOUSU_WORKSPACE，否则 ./watch）。")
+json_option = click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他系统读取）。")
+files_argument = click.argument("files", nargs=-1, required=True,
+                                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
+class Tousu(click.Group):
+    """Translates library errors into exit codes, in one place."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"配置错误：{exc}", err=True)
+            sys.exit(2)
+        except ToolkitError as exc:
+            click.echo(f"错误：{exc}", err=True)
+            sys.exit(1)
+
+
+def _emit(receipts, as_json: bool) -> None:
+    for receipt in receipts:
+        if as_json:
+            click.echo(json.dumps(receipt.to_json(), ensure_ascii=False))
+        else:
+            click.echo(receipt.describe() + "\n")
+    if any(not r.ok for r in receipts):
+        sys.exit(1)
+
+
+def _open(workspace: Path | None) -> Workspace:
+    return Workspace.open(workspace or default_root())
+
+
+@click.group(cls=Tousu)
+@click.version_option(package_name="tousu")
+def main():
+    """tousu：客户投诉管理工具（《客户投诉管理办法》）。
+
+    表单放入工作区 inbox/ 后自动编号、校验、计算时限并归档；另有台帐、督办、考核与月报命令。
+    """
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def init(directory):
+    """创建工作区目录结构（inbox、archive、rejected 等）。
+
+    例：tousu init 投诉共享
+    """
+    ws = Workspace.open(directory)
+    ws.journal
+    click.echo(f"工作区已就绪：{ws.root}")
+
+
+@main.command()
+@files_argument
+@workspace_option
+@json_option
+def process(files, workspace, as_json):
+    """受理表单：编号、校验、计算时限并归档（拒收的文件原地不动）。
+
+    例：tousu process 受理记录单.xlsx --json
+    """
+    ws = _open(workspace)
+    clock = Clock.from_env()
+    _emit([process_file(path, ws, clock) for path in files], as_json)
+
+
+@main.command()
+@files_argument
+@workspace_option
+@json_option
+def check(files, workspace, as_json):
+    """只校验表单，不编号、不写入任何文件。
+
+    例：tousu check 受理记录单.xlsx
+    """
+    root = workspace or default_root()
+    policy = load_policy(Path(root) / "policy.toml")
+    clock = Clock.from_env()
+    _emit([check_file(path, policy, clock) for path in files], as_json)
+
+
+@main.command()
+@click.option("--channel", required=True, help="受理渠道，如 客服热线、XX能源服务质量监督热线批转。")
+@click.option("--severity", required=True, type=click.Choice(SEVERITIES), help="投诉性质：重大 或 非重大。")
+@click.option("--received", required=True, help="受理时间，如 \"2026-11-20 15:30\"。")
+@click.option("--required-date", default=None, help="要求办结日期（政府/媒体/主管部门批转时）。")
+@workspace_option
+@json_option
+def due(channel, severity, received, required_date, workspace, as_json):
+    """按附件3 时限表计算调查反馈与处理反馈时限。
+
+    例：tousu due --channel 客服热线 --severity 非重大 --received "2026-11-20 15:30"
+    """
+    policy = load_policy(Path(workspace or default_root()) / "policy.toml")
+    reference = Clock.from_env().now()
+    try:
+        moment = parse_datetime(received, reference)[0]
+        required = parse_datetime(required_date, reference)[0].date() if required_date else None
+    except ValueIssue as issue:
+        raise click.UsageError(f"日期无法识别：{issue}") from None
+    channel_class, _ = policy.channel_class(channel)
+    deadlines = DeadlineRules(policy).intake(channel_class, severity, moment, required)
+    if as_json:
+        click.echo(json.dumps({"deadlines": deadlines.to_json()}, ensure_ascii=False))
+        return
+    click.echo(f"渠道类别：{channel_class}；投诉性质：{severity}；受理时间：{moment:%Y-%m-%d %H:%M}")
+    for stage, value in deadlines.to_json().items():
+        if value:
+            click.echo(f"{STAGE_TEXT[stage]}：{value.replace('T', ' ')} 前")
+
+
+@main.command()
+@workspace_option
+@json_option
+def demo(workspace, as_json):
+    """演示：把 samples/ 中的示例表单放入工作区 inbox/ 并全部处理一遍。
+
+    例：tousu demo
+    """
+    ws = _open(workspace)
+    for sample in sorted(SAMPLES.glob("*")):
+        if sample.suffix.lower() in (".xlsx", ".xlsm", ".docx", ".xls", ".doc"):
+            shutil.copy2(sample, ws.inbox / sample.name)
+    receipts = process_inbox(ws, Clock.from_env(), "demo")
+    for receipt in receipts:
+        click.echo(json.dumps(receipt.to_json(), ensure_ascii=False) if as_json else receipt.describe() + "\n")
+    accepted = sum(r.status == "accepted" for r in receipts)
+    if not as_json:
+        click.echo(f"共处理 {len(receipts)} 个文件：受理 {accepted} 个，"
+                   f"拒收 {sum(r.status == 'refused' for r in receipts)} 个，"
+                   f"重复 {sum(r.status == 'duplicate' for r in receipts)} 个。工作区：{ws.root}")

@@ -1,0 +1,189 @@
+"""The one form-reading mechanism: recognise a form by its title, find each field by its label
+(value = nearest non-label cell to the right, merged ranges as one cell, else the cell below;
+'标签：值' inside one cell also counts), then convert values through their declared type."""
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..problems import Problem, defect, error
+from .grid import Cell, Source
+from .labels import label_key, normalise
+from .values import ValueIssue
+
+FALLBACK_SHARE = 0.6      # a form without its title is still recognised by most of its labels
+
+
+@dataclass
+class FieldValue:
+    spec: object
+    value: object = None
+    raw: object = None
+    slot: Cell | None = None      # where the value is (or should be typed)
+    prefix: str = ""              # text before the value when label and value share the cell
+    found: bool = False           # the label is on the form
+
+    @property
+    def where(self) -> str:
+        return self.slot.where if self.slot else ""
+
+
+@dataclass
+class ConvertContext:
+    reference: datetime
+    number_format: str = "General"
+
+
+@dataclass
+class Reading:
+    kind: object
+    source: Source
+    fields: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)
+
+    def value(self, key):
+        return self.fields[key].value
+
+    def where(self, key) -> str:
+        return self.fields[key].where
+
+    def label(self, key) -> str:
+        return self.fields[key].spec.label
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+    @property
+    def errors(self) -> list:
+        return [p for p in self.problems if p.level == "error"]
+
+
+def recognise(source: Source, kinds) -> object | None:
+    """The kind whose title appears first in the headings; else the kind most of whose labels
+    are on the form."""
+    for text in source.headings:
+        folded = normalise(text)
+        hits = [(len(t), k) for k in kinds for t in k.titles if normalise(t) in folded]
+        if hits:
+            return max(hits, key=lambda h: h[0])[1]
+    best, best_share = None, FALLBACK_SHARE
+    for kind in kinds:
+        found = _locate(source, kind)
+        share = len(found) / len(kind.fields)
+        if share >= best_share:
+            best, best_share = kind, share
+    return best
+
+
+def read(source: Source, kind, env) -> Reading:
+    """Every declared field located and converted, then the kind's rules; `env` carries `now`
+    (the reference for dates written without a year) and the `policy`."""
+    reading = Reading(kind, source)
+    located = _locate(source, kind)
+    for spec in kind.fields:
+        fv = located.get(spec.key) or FieldValue(spec)
+        reading.fields[spec.key] = fv
+        if fv.raw is None or (isinstance(fv.raw, str) and not fv.raw.strip()):
+            if spec.required:
+                missing = "表单上找不到「{0}」栏，请使用标准模板或补上该栏" if not fv.found \
+                    else "「{0}」未填写，请补充"
+                reading.add(_problem(spec.required, spec.label, fv.where, missing.format(spec.label)))
+            continue
+        ctx = ConvertContext(env.now, fv.slot.number_format if fv.slot else "General")
+        try:
+            fv.value = spec.type.convert(fv.raw, ctx)
+        except ValueIssue as issue:
+            level = spec.required or "defect"
+            reading.add(_problem(level, spec.label, fv.where, f"「{_shown(fv.raw)}」{issue}"))
+    for rule in kind.rules:
+        rule(reading, env)
+    return reading
+
+
+def _problem(level, field_label, where, message) -> Problem:
+    return (error if level == "error" else defect)(field_label, where, message)
+
+
+def _shown(raw) -> str:
+    text = str(raw).strip().replace("\n", " ")
+    return text if len(text) <= 30 else text[:30] + "…"
+
+
+# ------------------------------------------------------------------ locating labels and values
+def _label_pattern(kind) -> re.Pattern:
+    """'label：' anywhere in a cell, label characters possibly spaced out."""
+    labels = sorted({a for spec in kind.fields for a in spec.labels}, key=len, reverse=True)
+    alternatives = ["\\s*".join(map(re.escape, label)) for label in labels]
+    return re.compile("(" + "|".join(alternatives) + ")\\s*[:：]")
+
+
+def _locate(source: Source, kind) -> dict:
+    by_label = {label_key(a): spec for spec in kind.fields for a in spec.labels}
+    pattern = _label_pattern(kind)
+    found: dict = {}
+    for grid in source.grids:
+        labels: dict = {}                       # id(cell) -> [(spec, inline value or None)]
+        for cell in grid.distinct():
+            entries = _labels_in(cell, by_label, pattern)
+            if entries:
+                labels[id(cell)] = entries
+        for cell in grid.distinct():
+            for spec, inline, prefix in labels.get(id(cell), ()):
+                if spec.key in found and found[spec.key].raw is not None:
+                    continue
+                if inline:
+                    found[spec.key] = FieldValue(spec, raw=inline, slot=cell, prefix=prefix, found=True)
+                    continue
+                raw, slot = _value_for(grid, cell, labels, spec)
+                if slot is None:            # nowhere to type: the value goes after the label
+                    slot, prefix = cell, prefix or f"{cell.text.rstrip(':：')}："
+                found[spec.key] = FieldValue(spec, raw=raw, slot=slot,
+                                             prefix=prefix if slot is cell else "", found=True)
+    return found
+
+
+def _labels_in(cell: Cell, by_label: dict, pattern: re.Pattern) -> list:
+    """[(spec, inline value or None, text before the value)] for the labels a cell carries."""
+    if not isinstance(cell.value, str):
+        return []
+    spec = by_label.get(label_key(cell.value))
+    if spec is not None:
+        return [(spec, None, "")]
+    text = cell.value
+    matches = list(pattern.finditer(text))
+    if not matches or text[:matches[0].start()].strip():
+        return []
+    entries = []
+    for index, match in enumerate(matches):
+        spec = by_label.get(label_key(match.group(1)))
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        value = text[match.end():end].strip()
+        if spec is not None:
+            entries.append((spec, value or None, text[:match.end()] if len(matches) == 1 else ""))
+    return entries
+
+
+def _value_for(grid, label: Cell, labels: dict, spec) -> tuple:
+    """(raw value, slot cell) for a label standing alone in its cell."""
+    collect = getattr(spec.type, "options", None) is not None   # check boxes may span cells
+    parts, slot, col = [], None, label.last_col + 1
+    while col <= grid.max_col:
+        cell = grid.at(label.row, col)
+        if cell is None:
+            col += 1
+            continue
+        if id(cell) in labels:
+            break
+        slot = slot or cell
+        if cell.value is not None and str(cell.value).strip():
+            if not collect:
+                return cell.value, cell
+            parts.append(str(cell.value))
+        col = cell.last_col + 1
+    if parts:
+        return " ".join(parts), slot
+    below = grid.at(label.last_row + 1, label.col)
+    if below is not None and id(below) not in labels:
+        if below.value is not None and str(below.value).strip():
+            return below.value, below
+        slot = slot or below
+    return None, slot

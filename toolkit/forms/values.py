@@ -1,0 +1,216 @@
+"""Value types: each converts a cell's raw value through one method, `convert`, and fails with
+ValueIssue (a Chinese message) that the reader turns into a located problem."""
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from openpyxl.utils.datetime import from_excel
+
+TICKS = "☑☒■√✓✔×✗✘Xx"
+BOXES = "□☐口▢"
+EXCEL_SERIAL_RANGE = (20000, 80000)   # 1954 .. 2119: plausible dates typed as serials
+
+
+class ValueIssue(Exception):
+    """A value that cannot be understood; the message says how to write it."""
+
+
+def fold(text) -> str:
+    """Full-width -> half-width (NFKC) and trimmed; check-box marks survive NFKC."""
+    return unicodedata.normalize("NFKC", str(text)).strip()
+
+
+@dataclass(frozen=True)
+class Text:
+    hint: str = "文字"
+
+    def convert(self, raw, ctx):
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        if isinstance(raw, datetime):
+            return raw.isoformat(sep=" ", timespec="minutes")
+        text = str(raw).strip()
+        return text or None
+
+
+_DATE = re.compile(r"^(?:(\d{4}|\d{2})\s*[年/\-.])?\s*(\d{1,2})\s*[月/\-.]\s*(\d{1,2})\s*[日号]?")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\D|$)")
+_TIME = re.compile(r"(上午|下午|晚上|中午)?\s*(\d{1,2})\s*(?:[:：时点])\s*(?:(\d{1,2})\s*(?:[:：分]\s*(?:(\d{1,2})\s*秒?)?)?)?\s*$")
+
+
+def parse_datetime(raw, reference: datetime) -> tuple[datetime, bool]:
+    """(moment, whether a time of day was given). Accepts datetimes, Excel serials, and text such as
+    2026-11-03 14:30, 2026/11/3, 2026年11月3日14时30分, 11月3日 (year from the reference)."""
+    if isinstance(raw, datetime):
+        return raw.replace(microsecond=0, tzinfo=None), raw.time() != time(0)
+    if isinstance(raw, date):
+        return datetime.combine(raw, time(0)), False
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        if EXCEL_SERIAL_RANGE[0] <= raw <= EXCEL_SERIAL_RANGE[1]:
+            moment = from_excel(raw).replace(microsecond=0)
+            return moment, moment.time() != time(0)
+        raw = str(int(raw)) if float(raw).is_integer() else str(raw)
+    text = fold(raw).replace("T", " ")
+    match = _DATE.match(text) or _COMPACT.match(text)
+    if not match:
+        raise ValueIssue("无法识别的日期，请写成 2026-11-03 14:30 或 2026年11月3日14时30分 的形式")
+    year_text, month, day = match.group(1), int(match.group(2)), int(match.group(3))
+    rest = text[match.end():].strip(" ,，日号")
+    clock, has_time = time(0), False
+    if rest:
+        tm = _TIME.search(rest)
+        if not tm:
+            raise ValueIssue(f"无法识别时间「{rest}」，请写成 14:30 或 14时30分")
+        hour, minute, second = int(tm.group(2)), int(tm.group(3) or 0), int(tm.group(4) or 0)
+        if tm.group(1) in ("下午", "晚上") and hour < 12:
+            hour += 12
+        try:
+            clock, has_time = time(hour, minute, second), True
+        except ValueError:
+            raise ValueIssue(f"时间「{rest}」不存在，请检查时、分") from None
+    try:
+        if year_text:
+            year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+            return datetime.combine(date(year, month, day), clock), has_time
+        moment = datetime.combine(date(reference.year, month, day), clock)
+        if moment.date() > reference.date():      # "11月3日" written in January means last year
+            moment = moment.replace(year=reference.year - 1)
+        return moment, has_time
+    except ValueError:
+        raise ValueIssue(f"日期「{text}」不存在，请检查年、月、日") from None
+
+
+@dataclass(frozen=True)
+class DateTime:
+    hint: str = "日期时间"
+
+    def convert(self, raw, ctx):
+        return parse_datetime(raw, ctx.reference)[0]
+
+
+@dataclass(frozen=True)
+class Date:
+    hint: str = "日期"
+
+    def convert(self, raw, ctx):
+        return parse_datetime(raw, ctx.reference)[0].date()
+
+
+_MOBILE = re.compile(r"^1\d{10}$")
+_LANDLINE = re.compile(r"^(0\d{2,3})-?(\d{7,8})(?:-\d{1,6})?$")
+_PHONE_TOKEN = re.compile(r"[0-9][0-9\-]{5,}[0-9]")
+_THREE_DIGIT_AREAS = ("010", "02")
+
+
+def _format_landline(digits: str) -> str:
+    area = 3 if digits.startswith(_THREE_DIGIT_AREAS) else 4
+    return f"{digits[:area]}-{digits[area:]}"
+
+
+def normalise_phone(raw, number_format: str = "General") -> list[str]:
+    """Every phone number in the value, as text: mobiles as 11 digits, landlines as 0593-2856677.
+    A number stored as a number gets back the leading 0 Excel dropped."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        digits = str(int(raw))
+        width = number_format.count("0") if set(number_format) <= {"0"} else 0
+        if width > len(digits):
+            digits = digits.zfill(width)
+        elif not _MOBILE.match(digits) and 9 <= len(digits) <= 11:
+            digits = "0" + digits
+        raw = digits
+    found = []
+    for token in _PHONE_TOKEN.findall(fold(raw).replace(" ", "")):
+        digits = token.replace("-", "")
+        if _MOBILE.match(digits):
+            found.append(digits)
+        elif _LANDLINE.match(token) or (digits.startswith("0") and 10 <= len(digits) <= 12):
+            found.append(token if "-" in token else _format_landline(digits))
+    return found
+
+
+@dataclass(frozen=True)
+class Phone:
+    hint: str = "电话"
+
+    def convert(self, raw, ctx):
+        found = normalise_phone(raw, ctx.number_format)
+        if not found:
+            raise ValueIssue("不是有效的电话号码：手机为 1 开头的 11 位数字，座机须带区号（如 0593-2856677）")
+        return "、".join(found)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Options ticked by any mark in TICKS, or chosen from a dropdown (the option's text alone).
+    `options` maps each canonical value to the texts that name it on forms."""
+    options: tuple          # ((canonical, (alias, ...)), ...)
+    multiple: bool = False
+    hint: str = "勾选项"
+
+    def convert(self, raw, ctx):
+        chosen = ticked_options(fold(raw), self.options)
+        if not chosen:
+            names = "/".join(c for c, _ in self.options)
+            raise ValueIssue(f"未勾选，请在 {names} 中勾选一项（☑ 或 √）")
+        if not self.multiple and len(chosen) > 1:
+            return tuple(chosen)        # the kind's rule decides (e.g. 责任 wins over 非责任)
+        return tuple(chosen) if self.multiple else chosen[0]
+
+
+def ticked_options(text: str, options: tuple) -> list[str]:
+    """Canonical options marked as chosen in `text`, in declaration order."""
+    spans = []                                  # (start, end, canonical), longest aliases first
+    masked = text
+    aliases = sorted(((a, c) for c, names in options for a in names), key=lambda p: -len(p[0]))
+    for alias, canonical in aliases:
+        start = masked.find(alias)
+        while start >= 0:
+            spans.append((start, start + len(alias), canonical))
+            masked = masked[:start] + "\0" * len(alias) + masked[start + len(alias):]
+            start = masked.find(alias)
+    if not spans:
+        return []
+    outside = "".join(ch for ch in masked if ch != "\0")
+    if not any(ch in TICKS + BOXES for ch in outside):          # a dropdown value or plain text
+        return [c for c, _ in options if c in {s[2] for s in spans}] if len(spans) == 1 else []
+    marks_first = masked.lstrip()[:1] in TICKS + BOXES
+    chosen = set()
+    for start, end, canonical in spans:
+        mark = _mark_before(masked, start) if marks_first else _mark_after(masked, end)
+        if mark and mark in TICKS:
+            chosen.add(canonical)
+    return [c for c, _ in options if c in chosen]
+
+
+def _mark_after(text: str, end: int) -> str:
+    rest = text[end:].lstrip(" :：\t\n()（）")
+    return rest[:1] if rest[:1] in TICKS + BOXES else ""
+
+
+def _mark_before(text: str, start: int) -> str:
+    before = text[:start].rstrip(" :：\t\n()（）")
+    return before[-1:] if before[-1:] in TICKS + BOXES else ""
+
+
+@dataclass(frozen=True)
+class Number:
+    hint: str = "数字"
+
+    def convert(self, raw, ctx):
+        try:
+            return float(fold(raw).rstrip("分"))
+        except ValueError:
+            raise ValueIssue("应为数字") from None
+
+
+@dataclass(frozen=True)
+class Rules:
+    """重大情形: which of the seed's rules 1–9 apply, written as 1,3 or 第1、3项 or ☑ marks."""
+    hint: str = "规则编号"
+
+    def convert(self, raw, ctx):
+        numbers = sorted({int(n) for n in re.findall(r"\d+", fold(raw))})
+        if not numbers or any(not 1 <= n <= 9 for n in numbers):
+            raise ValueIssue("应填写重大投诉情形的序号 1–9（如 1、3）")
+        return tuple(numbers)

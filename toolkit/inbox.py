@@ -1,0 +1,68 @@
+"""One pass over <ws>/inbox/: each complete file is processed and ends in exactly one place —
+its case folder (accepted or duplicate) or rejected/ beside a 错误说明 — and the clerk gets
+receipts/<name>.回执.txt. The watcher calls this; so does `tousu demo`."""
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from .clock import LOCAL_ZONE, Clock
+from .process import process
+from .receipt import Receipt
+from .workspace import is_lock_or_partial
+
+SAFE_NAME_LIMIT = 120
+
+
+def pending(ws) -> list[Path]:
+    """Files directly in inbox/ that are not lock or partial files, oldest first."""
+    files = [p for p in ws.inbox.iterdir() if p.is_file() and not is_lock_or_partial(p.name)]
+    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def safe_name(name: str) -> str:
+    """A file name that stays inside its folder and within path limits."""
+    cleaned = "".join("_" if ch in '/\\:*?"<>|\0' or ord(ch) < 32 else ch for ch in name).strip(" .")
+    stem, dot, suffix = cleaned.rpartition(".")
+    if len(cleaned) > SAFE_NAME_LIMIT:
+        cleaned = (stem[:SAFE_NAME_LIMIT - len(suffix) - 1] + "." + suffix) if dot else cleaned[:SAFE_NAME_LIMIT]
+    return cleaned or "unnamed"
+
+
+def _free(folder: Path, name: str, now: datetime) -> Path:
+    target = folder / name
+    if not target.exists():
+        return target
+    stem, suffix = os.path.splitext(name)
+    return folder / f"{stem}-{now:%Y%m%d%H%M%S}-{os.getpid()}{suffix}"
+
+
+def file_away(ws, path: Path, receipt: Receipt, now: datetime) -> Path:
+    """Move the inbox file to where its receipt says it belongs; write the clerk's receipt."""
+    name = safe_name(path.name)
+    if receipt.status == "refused":
+        target = _free(ws.rejected, name, now)
+        explanation = target.with_name(target.name + ".错误说明.txt")
+        explanation.write_text(receipt.describe() + "\n", encoding="utf-8")
+        shutil.move(path, target)
+    elif receipt.status == "duplicate":
+        folder = (ws.root / receipt.archived).parent / "重复提交"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = _free(folder, name, now)
+        shutil.move(path, target)
+    else:
+        path.unlink()
+        target = ws.root / receipt.archived
+    (ws.receipts / f"{name}.回执.txt").write_text(receipt.describe() + "\n", encoding="utf-8")
+    return target
+
+
+def process_inbox(ws, clock: Clock = Clock(), submitted_by: str = "inbox") -> list[Receipt]:
+    receipts = []
+    for path in pending(ws):
+        arrived = datetime.fromtimestamp(path.stat().st_mtime, LOCAL_ZONE).replace(tzinfo=None, microsecond=0)
+        now = clock.now()
+        receipt = process(path, ws, clock, submitted_by, path.name, min(arrived, now))
+        file_away(ws, path, receipt, now)
+        receipts.append(receipt)
+    return receipts

@@ -1,0 +1,138 @@
+"""The one path every file takes: safety -> grid -> recognise -> fields -> values -> rules ->
+journal -> archive -> receipt. The watcher, `tousu process`/`check` and the Excel buttons all
+call process() or check()."""
+import getpass
+import hashlib
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from . import archive
+from .clock import Clock
+from .errors import FormRefused
+from .forms.grid import load_docx, load_xlsx
+from .forms.kinds import KINDS
+from .forms.reader import read, recognise
+from .forms.safety import refuse, sniff
+from .intake import Assessment, assess_intake, register_intake
+from .numbering import NumberPattern
+from .policy import Policy
+from .receipt import Receipt
+
+ASSESS = {"intake": assess_intake}
+REGISTER = {"intake": register_intake}
+
+
+@dataclass(frozen=True)
+class Env:
+    now: datetime
+    policy: Policy
+
+
+@dataclass
+class Examined:
+    path: Path
+    sha256: str
+    reading: object = None
+    assessment: Assessment | None = None
+    refusal: Receipt | None = None
+
+
+def default_submitter() -> str:
+    try:
+        return f"{getpass.getuser()}@{socket.gethostname()}"
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def examine(path: Path, env: Env) -> Examined:
+    """Everything that needs no journal: read, recognise, validate, assess."""
+    data = path.read_bytes()
+    examined = Examined(path, hashlib.sha256(data).hexdigest())
+    refused = lambda problems, form=None: Receipt(path.name, "refused", form, problems=problems)  # noqa: E731
+    fmt, problem = sniff(path, data)
+    if problem:
+        examined.refusal = refused([problem])
+        return examined
+    try:
+        source = load_docx(data) if fmt == "docx" else load_xlsx(data, keep_vba=path.suffix.lower() == ".xlsm")
+    except Exception:   # any parser failure on hostile or broken bytes is a refusal, not a crash
+        examined.refusal = refused([refuse("文件无法打开（内容损坏或不是标准的 Excel/Word 文件），"
+                                           "请用 Excel/WPS/Word 打开确认后另存为 .xlsx/.docx 再放入。")])
+        return examined
+    kind = recognise(source, KINDS)
+    if kind is None:
+        titles = "、".join(k.title for k in KINDS)
+        examined.refusal = refused([refuse(f"不是可识别的表单：前几行中没有表单标题（{titles}），"
+                                           f"请使用 templates/ 中的模板，并保留标题行。")])
+        return examined
+    reading = read(source, kind, env)
+    examined.reading = reading
+    if reading.errors:
+        examined.refusal = refused(reading.problems, kind.key)
+        return examined
+    examined.assessment = ASSESS[kind.key](reading, env)
+    return examined
+
+
+def _receipt(examined: Examined, status: str, number: str | None, archived: str | None = None) -> Receipt:
+    a = examined.assessment
+    return Receipt(examined.path.name, status, a.kind, number, a.severity, False, [], a.deadlines,
+                   list(a.problems), archived)
+
+
+def check(path: Path, policy: Policy, clock: Clock = Clock()) -> Receipt:
+    """Validate only: no number, nothing written."""
+    examined = examine(path, Env(clock.now(), policy))
+    return examined.refusal or _receipt(examined, "accepted", examined.assessment.stated_number)
+
+
+def process(path: Path, ws, clock: Clock = Clock(), submitted_by: str | None = None,
+            original_name: str | None = None, arrived_at: datetime | None = None) -> Receipt:
+    """Accept one file into the workspace, or refuse it. The input file is never modified."""
+    now = clock.now()
+    arrived_at = arrived_at or now
+    original_name = original_name or path.name
+    submitted_by = submitted_by or default_submitter()
+    examined = examine(path, Env(now, ws.policy))
+    with ws.lock():
+        journal = ws.journal
+        archive.recover(ws)
+        if examined.refusal:
+            with journal.transaction():
+                journal.add_file(sha256=examined.sha256, original_name=original_name, arrived_at=arrived_at,
+                                 kind=examined.refusal.form, number=None, version=None, path=None,
+                                 status="refused", submitted_by=submitted_by,
+                                 problems=examined.refusal.problems)
+            return examined.refusal
+        return _register(ws, examined, original_name, arrived_at, submitted_by)
+
+
+def _register(ws, examined: Examined, original_name: str, arrived_at: datetime, submitted_by: str) -> Receipt:
+    journal, a, reading = ws.journal, examined.assessment, examined.reading
+    pattern = NumberPattern(ws.policy.number_pattern)
+    try:
+        with journal.transaction():
+            earlier = journal.kept_file_by_hash(examined.sha256)
+            if earlier is not None:
+                return _receipt(examined, "duplicate", earlier["number"], earlier["path"])
+            number, version = REGISTER[a.kind](journal, pattern, a, reading.where(reading.kind.number_field))
+            name = archive.archived_name(number, reading.kind.name, version, examined.path.suffix)
+            relative = ws.relative(ws.case_folder(number, a.received_at.year, a.received_at.month) / name)
+            provenance = {"original_name": original_name, "sha256": examined.sha256,
+                          "arrived_at": arrived_at.isoformat(timespec="seconds"), "form": a.kind,
+                          "version": version, "number": number, "submitted_by": submitted_by,
+                          "fields": a.facts, "problems": [p.to_json() for p in a.problems]}
+            archive.stage(ws, reading, number, name, provenance)
+            file_id = journal.add_file(sha256=examined.sha256, original_name=original_name,
+                                       arrived_at=arrived_at, kind=a.kind, number=number, version=version,
+                                       path=relative, status="staged", submitted_by=submitted_by,
+                                       problems=a.problems)
+            journal.log(arrived_at, "accepted", number, form=a.kind, version=version, file=original_name)
+    except FormRefused as refusal:
+        return Receipt(examined.path.name, "refused", a.kind, problems=refusal.problems)
+    with journal.transaction():
+        archive.publish(ws, relative)
+        journal.mark_archived(file_id)
+    return _receipt(examined, "accepted", number, relative)

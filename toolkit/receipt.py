@@ -1,0 +1,61 @@
+"""What processing a file produced: one Receipt, rendered as the JSON of SPEC §10 or as the
+Chinese text a clerk reads (the CLI summary and receipts/<name>.回执.txt)."""
+from dataclasses import dataclass, field
+
+from .deadlines import Deadlines
+
+STATUS_TEXT = {"accepted": "已受理", "refused": "已拒收", "duplicate": "重复提交（已有记录，未重复编号）"}
+FORM_TEXT = {"intake": "客户投诉受理记录单", "feedback": "客户投诉调查处理反馈单", "callback": "客户投诉回访记录单",
+             "extension": "投诉处理延期申请单", "appeal": "投诉判定申诉单"}
+STAGE_TEXT = {"investigation": "调查反馈时限", "handling": "处理反馈时限", "callback": "回访时限",
+              "appeal": "申诉时限"}
+
+
+@dataclass
+class Receipt:
+    file: str
+    status: str                              # accepted | refused | duplicate
+    form: str | None = None
+    number: str | None = None
+    severity: str | None = None
+    suspected_major: bool = False
+    major_reasons: list = field(default_factory=list)
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    problems: list = field(default_factory=list)
+    archived: str | None = None              # archive path relative to the workspace
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "refused"
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "status": self.status, "form": self.form, "number": self.number,
+                "severity": self.severity, "suspected_major": self.suspected_major,
+                "major_reasons": list(self.major_reasons), "deadlines": self.deadlines.to_json(),
+                "problems": [p.to_json() for p in self.problems]}
+
+    def describe(self) -> str:
+        lines = [f"文件：{self.file}", f"结果：{STATUS_TEXT[self.status]}"]
+        if self.form:
+            lines.append(f"表单：{FORM_TEXT.get(self.form, self.form)}")
+        if self.number:
+            lines.append(f"投诉编号：{self.number}")
+        if self.severity:
+            suspected = "（疑似重大，按重大投诉时限办理）" if self.suspected_major else ""
+            lines.append(f"投诉性质：{self.severity}{suspected}")
+        if self.major_reasons:
+            lines.append(f"重大依据：{'；'.join(self.major_reasons)}")
+        for stage, due in self.deadlines.to_json().items():
+            if due:
+                lines.append(f"{STAGE_TEXT[stage]}：{due.replace('T', ' ')} 前")
+        if self.archived:
+            lines.append(f"归档位置：{self.archived}")
+        errors = [p for p in self.problems if p.level == "error"]
+        defects = [p for p in self.problems if p.level == "defect"]
+        if errors:
+            lines.append("拒收原因（请修改后重新放入）：")
+            lines += [f"  {i}. {p.describe()}" for i, p in enumerate(errors, 1)]
+        if defects:
+            lines.append("填写缺陷（已受理，但计入信息维护合格率，请补正）：")
+            lines += [f"  {i}. {p.describe()}" for i, p in enumerate(defects, 1)]
+        return "\n".join(lines)
