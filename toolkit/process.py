@@ -97,16 +97,14 @@ def process(path: Path, ws, clock: Clock = Clock(), submitted_by: str | None = N
     submitted_by = submitted_by or default_submitter()
     examined = examine(path, Env(now, ws.policy))
     with ws.lock():
-        journal = ws.journal
         archive.recover(ws)
-        if examined.refusal:
-            with journal.transaction():
-                journal.add_file(sha256=examined.sha256, original_name=original_name, arrived_at=arrived_at,
-                                 kind=examined.refusal.form, number=None, version=None, path=None,
-                                 status="refused", submitted_by=submitted_by,
-                                 problems=examined.refusal.problems)
-            return examined.refusal
-        return _register(ws, examined, original_name, arrived_at, submitted_by)
+        receipt = examined.refusal or _register(ws, examined, original_name, arrived_at, submitted_by)
+        if receipt.status == "refused":
+            with ws.journal.transaction():
+                ws.journal.add_file(sha256=examined.sha256, original_name=original_name, arrived_at=arrived_at,
+                                    kind=receipt.form, number=None, version=None, path=None, status="refused",
+                                    submitted_by=submitted_by, problems=receipt.problems)
+        return receipt
 
 
 def _register(ws, examined: Examined, original_name: str, arrived_at: datetime, submitted_by: str) -> Receipt:

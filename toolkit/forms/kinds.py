@@ -34,6 +34,7 @@ class FormKind:
     rules: tuple = ()
     number_field: str = "number"
     notes: tuple = ()               # the 说明 lines printed under the annex table
+    annex: str = ""                 # "附件1" when the regulation prints the form
 
     def spec(self, key: str) -> FieldSpec:
         return next(f for f in self.fields if f.key == key)
@@ -106,7 +107,7 @@ def _intake_channel(reading, env):
 
 
 INTAKE = FormKind(
-    key="intake", name="受理记录单", title="客户投诉受理记录单",
+    key="intake", name="受理记录单", title="客户投诉受理记录单", annex="附件1",
     titles=("客户投诉受理记录单", "投诉受理记录单", "投诉受理单"),
     fields=(
         FieldSpec("customer_name", "客户姓名", ("投诉人", "客户名称", "姓名")),

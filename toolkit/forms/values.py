@@ -12,6 +12,11 @@ BOXES = "□☐口▢"
 EXCEL_SERIAL_RANGE = (20000, 80000)   # 1954 .. 2119: plausible dates typed as serials
 
 
+# Full-width digits and Latin letters -> ASCII; Chinese punctuation (，。（）) is left as typed.
+FULL_WIDTH_ALNUM = str.maketrans({chr(c): chr(c - 0xFEE0) for c in
+                                  [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]})
+
+
 class ValueIssue(Exception):
     """A value that cannot be understood; the message says how to write it."""
 
@@ -30,7 +35,7 @@ class Text:
             raw = int(raw)
         if isinstance(raw, datetime):
             return raw.isoformat(sep=" ", timespec="minutes")
-        text = str(raw).strip()
+        text = str(raw).strip().translate(FULL_WIDTH_ALNUM)
         return text or None
 
 
