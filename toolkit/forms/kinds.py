@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 from ..numbering import NumberPattern
 from ..problems import defect, error
-from .values import Choice, Date, DateTime, Phone, Rules, Text
+from .values import SEVERITY_OPTIONS, Choice, Date, DateTime, Phone, Rules, Text
 
-SEVERITY = Choice((("重大", ("重大投诉", "重大")), ("非重大", ("非重大投诉", "非重大", "一般投诉", "一般"))))
+SEVERITY = Choice(SEVERITY_OPTIONS)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from openpyxl.utils.datetime import from_excel
 
 TICKS = "☑☒■√✓✔×✗✘Xx"
 BOXES = "□☐口▢"
+SEVERITY_OPTIONS = (("重大", ("重大投诉", "重大")), ("非重大", ("非重大投诉", "非重大", "一般投诉", "一般")))
 EXCEL_SERIAL_RANGE = (20000, 80000)   # 1954 .. 2119: plausible dates typed as serials
 
 

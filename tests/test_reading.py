@@ -1,0 +1,171 @@
+"""Forms laid out the way clerks make them, built by hand (not by the toolkit's builder)."""
+from datetime import datetime
+
+import docx
+import openpyxl
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+
+from toolkit.clock import Clock
+from toolkit.policy import load_policy
+from toolkit.process import check
+
+CLOCK = Clock(datetime(2026, 11, 21, 9, 0))
+
+
+def checked(path):
+    return check(path, load_policy(), CLOCK)
+
+
+def test_labels_moved_and_merged_value_cells(tmp_path):
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws["C3"] = "客户投诉受理记录单"
+    ws.merge_cells("C3:H3")
+    layout = {"C5": "客 户 姓 名：", "D5": "郑小梅", "F5": "联系电话", "G5": 13959300088,
+              "C6": "客户地址", "D6": "沙县府西路12号", "F6": "投诉对象：", "G6": "施工队",
+              "C7": "受理时间:", "D7": "2026年11月17日14时30分", "F7": "受理渠道", "G7": "微信公众号",
+              "C8": "受理人", "D8": "张敏", "F8": "投诉类别", "G8": "重大投诉□ 非重大投诉☑",
+              "C9": "投诉内容", "D9": "绿化带未恢复", "C10": "客户要求", "D10": "恢复绿化", "C11": "投诉编号"}
+    for ref, value in layout.items():
+        ws[ref] = value
+    for row in range(5, 9):
+        ws.merge_cells(f"D{row}:E{row}")
+        ws.merge_cells(f"G{row}:H{row}")
+    ws.merge_cells("D9:H9")
+    ws.merge_cells("D10:H10")
+    ws.merge_cells("D11:E11")
+    path = tmp_path / "moved.xlsx"
+    book.save(path)
+    receipt = checked(path)
+    assert receipt.status == "accepted" and receipt.problems == []
+    assert receipt.deadlines.investigation == datetime(2026, 11, 20, 23, 59, 59)
+    assert receipt.severity == "非重大"
+
+
+def test_header_row_layout_and_ticks_in_their_own_cells(tmp_path):
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["附件1 客户投诉受理记录单"])
+    ws.append(["客户姓名", "客户地址", "联系方式", "投诉对象", "受理时间", "受理渠道", "受理人", "投诉编号"])
+    ws.append(["李强", "三元区1号", "0593-8231456", "营业厅", datetime(2026, 11, 20, 10, 0), "营业厅", "王芳"])
+    ws.append(["投诉类别", "重大投诉", "√", "非重大投诉", "口"])
+    ws.append(["投诉内容", "窗口人员态度恶劣"])
+    ws.append(["客户要求", "道歉"])
+    path = tmp_path / "header.xlsx"
+    book.save(path)
+    receipt = checked(path)
+    assert receipt.status == "accepted", receipt.problems
+    assert receipt.severity == "重大" and receipt.problems == []
+    assert receipt.deadlines.investigation == datetime(2026, 11, 22, 23, 59, 59)
+
+
+def test_phone_typed_as_number_keeps_its_digits(tmp_path, intake):
+    landline = checked(intake(phone=5932856677))
+    assert landline.problems == []
+    book = openpyxl.load_workbook(intake(phone=13805931234))
+    assert book.active["B3"].value == 13805931234          # really stored as a number
+    from toolkit.forms.grid import load_xlsx
+    from toolkit.forms.kinds import INTAKE
+    from toolkit.forms.reader import read
+    from toolkit.process import Env
+    reading = read(load_xlsx(intake(phone=5932856677).read_bytes()), INTAKE,
+                   Env(CLOCK.now(), load_policy()))
+    assert reading.value("phone") == "0593-2856677"
+
+
+def test_full_width_digits_everywhere(intake):
+    receipt = checked(intake(received_at="２０２６－１１－２０　１５：３０", phone="１３８０５９３１２３４"))
+    assert receipt.problems == []
+    assert receipt.deadlines.investigation == datetime(2026, 11, 23, 23, 59, 59)
+
+
+def _wingdings_box(cell, ticked: bool, text: str):
+    """WPS/Word check box: a w:sym in the Wingdings 2 font, as WPS writes it."""
+    paragraph = cell.paragraphs[0]
+    run = paragraph.add_run()
+    sym = OxmlElement("w:sym")
+    sym.set(qn("w:font"), "Wingdings 2")
+    sym.set(qn("w:char"), "F052" if ticked else "F0A3")
+    run._r.append(sym)
+    paragraph.add_run(text)
+
+
+def test_word_table_intake_with_symbol_font_ticks_and_vertical_merge(tmp_path):
+    document = docx.Document()
+    document.add_paragraph("附件1")
+    document.add_paragraph("客户投诉受理记录单")
+    document.add_paragraph("投诉编号：")
+    table = document.add_table(rows=7, cols=4)
+    cells = [("客户姓名", "周敏", "联系方式", "13600000001"),
+             ("客户地址", "梅列区2号", "投诉对象", "维修班"),
+             ("受理时间", "2026/11/20 15:30", "受理渠道", "投诉专线0593-2856677"),
+             ("受理人", "吴倩", "投诉类别", None),
+             ("投诉内容", "维修人员迟到三小时", None, None),
+             (None, None, None, None),
+             ("客户要求", "赔偿误工", None, None)]
+    for r, row in enumerate(cells):
+        for c, text in enumerate(row):
+            if text:
+                table.cell(r, c).text = text
+    _wingdings_box(table.cell(3, 3), False, "重大投诉 ")
+    _wingdings_box(table.cell(3, 3), True, "非重大投诉")
+    table.cell(4, 0).merge(table.cell(5, 0))           # 投诉内容 label spans two rows
+    table.cell(4, 1).merge(table.cell(5, 3))
+    table.cell(6, 1).merge(table.cell(6, 3))
+    path = tmp_path / "word.docx"
+    document.save(path)
+    receipt = checked(path)
+    assert receipt.status == "accepted" and receipt.form == "intake"
+    assert receipt.severity == "非重大" and receipt.problems == []
+    assert receipt.deadlines.handling == datetime(2026, 11, 26, 23, 59, 59)
+
+
+def test_word_problem_names_table_position(tmp_path, intake):
+    receipt = checked(intake(".docx", phone="12345"))
+    phone = [p for p in receipt.problems if p.field == "联系方式"]
+    assert phone[0].cell == "表1 第2行第2列" and phone[0].level == "defect"
+
+
+def test_excel_problem_names_cell(intake):
+    receipt = checked(intake(content=None))
+    assert receipt.status == "refused"
+    assert [(p.field, p.cell, p.level) for p in receipt.problems] == [("投诉内容", "B6", "error")]
+
+
+def test_form_without_title_is_recognised_by_its_labels(tmp_path):
+    book = openpyxl.Workbook()
+    ws = book.active
+    for label, value in [("客户姓名", "赵六"), ("客户地址", "1号"), ("联系方式", "13800000000"),
+                         ("投诉对象", "客服"), ("受理时间", "2026-11-20 8:00"), ("受理渠道", "现场"),
+                         ("受理人", "钱七"), ("投诉类别", "非重大"), ("投诉内容", "排队太久"), ("客户要求", "改进")]:
+        ws.append([label, value])
+    path = tmp_path / "untitled.xlsx"
+    book.save(path)
+    assert checked(path).form == "intake"
+
+
+def test_title_in_instructions_does_not_confuse_recognition(tmp_path, intake):
+    # the intake's 说明 mentions 调查处理反馈单 below the table; the title above decides
+    receipt = checked(intake(".docx"))
+    assert receipt.form == "intake"
+
+
+def test_label_and_value_in_one_cell(tmp_path):
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws["A1"] = "客户投诉受理记录单"
+    ws["A2"] = "客户姓名：孙八    联系方式：13911112222"
+    ws["A3"] = "受理时间：2026年11月20日9时"
+    ws["A4"] = "受理渠道：客服热线"
+    ws["A5"] = "投诉内容：燃气表漏气无人处理"
+    path = tmp_path / "inline.xlsx"
+    book.save(path)
+    receipt = checked(path)
+    assert receipt.status == "accepted"
+    assert {p.field for p in receipt.problems} == {"客户地址", "投诉对象", "受理人", "投诉类别", "客户要求", "投诉编号"}
+
+
+def test_dates_without_year_take_the_arrival_year(intake):
+    receipt = checked(intake(received_at="11月20日15时30分"))
+    assert receipt.deadlines.investigation == datetime(2026, 11, 23, 23, 59, 59)
