@@ -1,0 +1,97 @@
+"""Broken and hostile files: refused quickly, with a Chinese message saying how to fix it; the
+input is untouched and nothing is archived or numbered."""
+import io
+import time
+import zipfile
+
+import openpyxl
+import pytest
+
+from conftest import archived_files
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def rewrite_part(source: bytes, part: str, content: bytes) -> bytes:
+    """The same OOXML package with one part replaced."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(source)) as old, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as new:
+        for item in old.infolist():
+            new.writestr(item.filename, content if item.filename == part else old.read(item.filename))
+    return out.getvalue()
+
+
+def billion_laughs() -> bytes:
+    entities = "".join(f'<!ENTITY l{i} "{"&l%d;" % (i - 1) * 10}">' for i in range(1, 10))
+    return (f'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY l0 "ha">{entities}]>'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&l9;</t></is></c></row></sheetData>'
+            '</worksheet>').encode()
+
+
+def million_rows() -> bytes:
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>1</v></c></row>' for r in range(1, 1_000_001))
+    return ('<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f'<sheetData>{rows}</sheetData></worksheet>').encode()
+
+
+def zip_bomb() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (200 * 1024 * 1024))
+    return out.getvalue()
+
+
+CASES = {
+    "legacy.xls": (lambda valid: OLE + b"\0" * 1024, "另存为 .xlsx"),
+    "legacy.doc": (lambda valid: OLE + b"\0" * 1024, "另存为 .docx"),
+    "wps.wps": (lambda valid: b"WPS", "另存为 .docx"),
+    "wps.et": (lambda valid: b"ET", "另存为 .xlsx"),
+    "calc.ods": (lambda valid: b"PK\x03\x04", "另存为 .xlsx"),
+    "renamed.xlsx": (lambda valid: OLE + b"\0" * 1024, "旧版 Office"),
+    "encrypted.xlsx": (lambda valid: OLE + b"\0" * 512 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 64,
+                       "文件已加密，请取消密码后另存"),
+    "empty.xlsx": (lambda valid: b"", "空的"),
+    "truncated.xlsx": (lambda valid: valid[: len(valid) // 2], "不完整或已损坏"),
+    "text.xlsx": (lambda valid: "客户投诉受理记录单".encode(), "不是有效的 Office 文档"),
+    "bomb.xlsx": (lambda valid: zip_bomb(), "过大"),
+    "laughs.xlsx": (lambda valid: rewrite_part(valid, "xl/worksheets/sheet1.xml", billion_laughs()), "实体"),
+    "external.xlsx": (lambda valid: rewrite_part(
+        valid, "xl/worksheets/sheet1.xml",
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><worksheet>&e;</worksheet>'),
+        "实体"),
+    "million.xlsx": (lambda valid: rewrite_part(valid, "xl/worksheets/sheet1.xml", million_rows()), "上百万行"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_refused_fast_with_a_fix(name, tousu, workspace, intake, tmp_path):
+    make, hint = CASES[name]
+    path = tmp_path / name
+    path.write_bytes(make(intake().read_bytes()))
+    before = path.read_bytes()
+    started = time.monotonic()
+    code, lines, _ = tousu("process", path)
+    elapsed = time.monotonic() - started
+    assert code == 1 and lines[0]["status"] == "refused" and lines[0]["number"] is None
+    assert hint in lines[0]["problems"][0]["message"], lines[0]["problems"]
+    assert elapsed < 2.0, f"{name} took {elapsed:.2f}s"
+    assert path.read_bytes() == before and archived_files(workspace) == []
+
+
+def test_workbook_that_is_not_a_form(tousu, tmp_path):
+    book = openpyxl.Workbook()
+    book.active["A1"] = "十一月燃气用量统计"
+    path = tmp_path / "stats.xlsx"
+    book.save(path)
+    code, lines, _ = tousu("process", path)
+    assert code == 1 and "不是可识别的表单" in lines[0]["problems"][0]["message"]
+
+
+def test_a_refused_file_does_not_stop_the_batch(tousu, intake, tmp_path):
+    bad = tmp_path / "bad.xls"
+    bad.write_bytes(OLE)
+    code, lines, _ = tousu("process", bad, intake())
+    assert code == 1 and [l["status"] for l in lines] == ["refused", "accepted"]
