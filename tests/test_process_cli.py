@@ -157,3 +157,31 @@ def test_init_creates_the_layout(tousu, tmp_path):
 def test_usage_error_exits_2(tousu):
     code, _, _ = tousu("due", "--channel", "客服热线", "--severity", "很重大", "--received", "2026-11-20")
     assert code == 2
+
+
+def test_working_calendar_year_unknown_stops_with_exit_2_and_no_number(tousu, workspace, intake, monkeypatch):
+    monkeypatch.setenv("TOUSU_NOW", "2026-12-31T12:00:00")
+    workspace.mkdir()
+    (workspace / "policy.toml").write_text('[deadlines]\ncalendar = "working"\n', encoding="utf-8")
+    code, lines, output = tousu("process", intake(received_at=datetime(2026, 11, 20, 15, 30)))
+    assert code == 0 and lines[0]["deadlines"]["investigation"] == "2026-11-25T23:59:59"
+    code, lines, output = tousu("process", intake(received_at=datetime(2026, 12, 30, 10), customer_name="年底"))
+    assert code == 2 and "2027" in output and lines == []
+    (workspace / "policy.toml").write_text(
+        '[deadlines]\ncalendar = "working"\n[calendar]\nholidays = ["2027-01-01"]\nyears = [2027]\n', encoding="utf-8")
+    code, lines, _ = tousu("process", intake(received_at=datetime(2026, 12, 30, 10), customer_name="年底"))
+    assert (code, lines[0]["number"]) == (0, "TS2026120001")
+    assert lines[0]["deadlines"]["investigation"] == "2027-01-05T23:59:59"
+
+
+def test_template_carries_every_field_and_is_refused_blank(tousu):
+    from toolkit.paths import TEMPLATES
+    for suffix in (".xlsx", ".docx"):
+        code, lines, _ = tousu("check", TEMPLATES / f"附件1 客户投诉受理记录单{suffix}")
+        assert code == 1 and lines[0]["form"] == "intake"
+        missing = {p["field"] for p in lines[0]["problems"]}
+        assert {"受理时间", "受理渠道", "投诉内容"} <= missing and "承办单位" not in missing
+    book = openpyxl.load_workbook(TEMPLATES / "附件1 客户投诉受理记录单.xlsx")
+    labels = {c.value for row in book.active.iter_rows() for c in row}
+    assert {"承办单位", "重大情形", "要求办结日期"} <= labels
+    assert "投诉编号" in book.defined_names

@@ -32,8 +32,7 @@ def shown(spec, value) -> object:
 
 def _rows(kind, values: dict, layout: str) -> list:
     """[[(text, span, is_label), ...], ...] for the table."""
-    cells = [(spec, shown(spec, values.get(spec.key))) for spec in kind.fields
-             if spec.key in values or spec.required is not None or spec.key == kind.number_field]
+    cells = [(spec, shown(spec, values.get(spec.key))) for spec in kind.fields]
     if layout == "column":
         return [[(spec.label, 1, True), (value, 3, False)] for spec, value in cells]
     if layout == "header":
