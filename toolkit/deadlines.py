@@ -26,7 +26,7 @@ class DeadlineRules:
         self.policy = policy
         self.calendar = calendar or WorkCalendar.from_policy(policy)
 
-    def _after(self, start: datetime, limit, required: date | None) -> datetime | None:
+    def after(self, start: datetime, limit, required: date | None) -> datetime | None:
         if limit == REQUIRED_DATE:
             return datetime.combine(required, self.policy.end_of_day) if required else None
         if isinstance(limit, timedelta):
@@ -37,16 +37,16 @@ class DeadlineRules:
                required: date | None = None) -> Deadlines:
         """Investigation and handling deadlines, known from the moment of receipt."""
         limit = lambda stage: self.policy.limit(channel_class, severity, stage)  # noqa: E731
-        investigation = self._after(received, limit("investigation"), required)
-        handling = (self._after(investigation, limit("handling"), required)
+        investigation = self.after(received, limit("investigation"), required)
+        handling = (self.after(investigation, limit("handling"), required)
                     if investigation else None)
         return Deadlines(investigation, handling)
 
     def callback(self, channel_class: str, severity: str, handled: datetime) -> datetime:
-        return self._after(handled, self.policy.limit(channel_class, severity, "callback"), None)
+        return self.after(handled, self.policy.limit(channel_class, severity, "callback"), None)
 
     def second_callback(self, promised: date) -> datetime:
         return datetime.combine(promised + timedelta(days=SECOND_CALLBACK_DAYS), self.policy.end_of_day)
 
     def appeal(self, channel_class: str, severity: str, judged: datetime) -> datetime:
-        return self._after(judged, self.policy.limit(channel_class, severity, "appeal"), None)
+        return self.after(judged, self.policy.limit(channel_class, severity, "appeal"), None)

@@ -71,8 +71,9 @@ def _same_customer(case: dict, assessment: Assessment) -> bool:
     return bool(before) and normalise(before) == normalise(now)
 
 
-def register_intake(journal, pattern: NumberPattern, assessment: Assessment, where: str) -> tuple[str, int]:
+def register_intake(journal, pattern: NumberPattern, assessment: Assessment, reading, arrived_at) -> tuple[str, int]:
     """(number, version) for the intake; inside the journal transaction."""
+    where = reading.where("number")
     number = assessment.stated_number
     if number:
         case = journal.case(number)
@@ -84,5 +85,6 @@ def register_intake(journal, pattern: NumberPattern, assessment: Assessment, whe
             journal.reserve_number(pattern, number)
     else:
         number = journal.issue_number(pattern, assessment.received_at)
-    journal.put_case(number, assessment.received_at, assessment.customer_key, assessment.facts)
+    journal.put_case(number, assessment.received_at, assessment.customer_key,
+                     normalise(assessment.facts.get("target")), assessment.facts)
     return number, journal.next_version(number, "intake")

@@ -18,8 +18,13 @@ CREATE TABLE IF NOT EXISTS cases (
     number TEXT PRIMARY KEY,
     received_at TEXT NOT NULL,
     customer_key TEXT NOT NULL,
-    facts TEXT NOT NULL                 -- JSON: the intake's values and what was derived from them
+    target_key TEXT NOT NULL,
+    facts TEXT NOT NULL,                -- JSON: the latest intake's values
+    auto TEXT NOT NULL DEFAULT '{}',    -- JSON: automatic major reasons (rules 8, 9)
+    state TEXT NOT NULL DEFAULT '{}'    -- JSON: cases.CaseState derived from all the case's forms
 );
+CREATE INDEX IF NOT EXISTS cases_customer ON cases (customer_key);
+CREATE INDEX IF NOT EXISTS cases_target ON cases (target_key);
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
     sha256 TEXT NOT NULL,
@@ -31,7 +36,8 @@ CREATE TABLE IF NOT EXISTS files (
     path TEXT,                          -- archive path relative to the workspace
     status TEXT NOT NULL,               -- staged | archived | refused
     submitted_by TEXT NOT NULL,
-    problems TEXT NOT NULL DEFAULT '[]'
+    problems TEXT NOT NULL DEFAULT '[]',
+    facts TEXT NOT NULL DEFAULT '{}'    -- JSON: the form's values
 );
 CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
 CREATE INDEX IF NOT EXISTS files_number ON files (number);
@@ -96,15 +102,38 @@ class Journal:
                         "DO UPDATE SET last = max(last, excluded.last)", (period, seq))
 
     # ------------------------------------------------------------------ cases and files
+    @staticmethod
+    def _case(row) -> dict:
+        return {**dict(row), **{k: json.loads(row[k]) for k in ("facts", "auto", "state")}}
+
     def case(self, number: str):
         row = self.db.execute("SELECT * FROM cases WHERE number = ?", (number,)).fetchone()
-        return None if row is None else {**dict(row), "facts": json.loads(row["facts"])}
+        return None if row is None else self._case(row)
 
-    def put_case(self, number: str, received_at: datetime, customer_key: str, facts: dict) -> None:
-        self.db.execute("INSERT INTO cases (number, received_at, customer_key, facts) VALUES (?, ?, ?, ?) "
-                        "ON CONFLICT (number) DO UPDATE SET received_at = excluded.received_at, "
-                        "customer_key = excluded.customer_key, facts = excluded.facts",
-                        (number, _iso(received_at), customer_key, json.dumps(facts, ensure_ascii=False)))
+    def cases_where(self, column: str, value: str) -> list:
+        assert column in ("customer_key", "target_key")
+        rows = self.db.execute(f"SELECT * FROM cases WHERE {column} = ? ORDER BY received_at, number", (value,))
+        return [self._case(row) for row in rows]
+
+    def put_case(self, number: str, received_at: datetime, customer_key: str, target_key: str,
+                 facts: dict) -> None:
+        self.db.execute("INSERT INTO cases (number, received_at, customer_key, target_key, facts) "
+                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET received_at = excluded.received_at, "
+                        "customer_key = excluded.customer_key, target_key = excluded.target_key, "
+                        "facts = excluded.facts",
+                        (number, _iso(received_at), customer_key, target_key, json.dumps(facts, ensure_ascii=False)))
+
+    def set_auto(self, number: str, auto: dict) -> None:
+        self.db.execute("UPDATE cases SET auto = ? WHERE number = ?", (json.dumps(auto, ensure_ascii=False), number))
+
+    def set_state(self, number: str, state: dict) -> None:
+        self.db.execute("UPDATE cases SET state = ? WHERE number = ?", (json.dumps(state, ensure_ascii=False), number))
+
+    def case_files(self, number: str) -> list:
+        """The case's kept forms in arrival order: [{kind, version, facts, arrived_at}]."""
+        rows = self.db.execute(f"SELECT kind, version, facts, arrived_at FROM files WHERE number = ? "
+                               f"AND status IN {KEPT} ORDER BY id", (number,))
+        return [{**dict(row), "facts": json.loads(row["facts"])} for row in rows]
 
     def kept_file_by_hash(self, sha256: str):
         return self.db.execute(f"SELECT * FROM files WHERE sha256 = ? AND status IN {KEPT} "
@@ -116,12 +145,13 @@ class Journal:
         return (row["v"] or 0) + 1
 
     def add_file(self, *, sha256, original_name, arrived_at, kind, number, version, path, status,
-                 submitted_by, problems) -> int:
+                 submitted_by, problems, facts=None) -> int:
         cursor = self.db.execute(
             "INSERT INTO files (sha256, original_name, arrived_at, kind, number, version, path, status, "
-            "submitted_by, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "submitted_by, problems, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (sha256, original_name, _iso(arrived_at), kind, number, version, path, status, submitted_by,
-             json.dumps([p.to_json() for p in problems], ensure_ascii=False)))
+             json.dumps([p.to_json() for p in problems], ensure_ascii=False),
+             json.dumps(facts or {}, ensure_ascii=False)))
         return cursor.lastrowid
 
     def staged_files(self) -> list:

@@ -10,11 +10,15 @@ from pathlib import Path
 
 from . import archive
 from .clock import Clock
+from .deadlines import Deadlines
 from .errors import FormRefused
 from .forms.grid import load_docx, load_xlsx
 from .forms.kinds import KINDS
 from .forms.reader import read, recognise
 from .forms.safety import refuse, sniff
+from .cases import derive
+from .classify import reclassify
+from .followup import assess_followup, register_followup
 from .intake import Assessment, assess_intake, register_intake
 from .numbering import NumberPattern
 from .policy import Policy
@@ -72,14 +76,25 @@ def examine(path: Path, env: Env) -> Examined:
     if reading.errors:
         examined.refusal = refused(reading.problems, kind.key)
         return examined
-    examined.assessment = ASSESS[kind.key](reading, env)
+    examined.assessment = ASSESS.get(kind.key, assess_followup)(reading, env)
     return examined
 
 
-def _receipt(examined: Examined, status: str, number: str | None, archived: str | None = None) -> Receipt:
+def _receipt(examined: Examined, status: str, number: str | None, archived: str | None = None,
+             state: dict | None = None) -> Receipt:
     a = examined.assessment
-    return Receipt(examined.path.name, status, a.kind, number, a.severity, False, [], a.deadlines,
-                   list(a.problems), archived)
+    if not state:
+        return Receipt(examined.path.name, status, a.kind, number, a.severity, False, [], a.deadlines,
+                       list(a.problems), archived)
+    deadlines = Deadlines(**{k: datetime.fromisoformat(v) if v else None for k, v in state["deadlines"].items()})
+    return Receipt(examined.path.name, status, a.kind, number, state["severity"], state["suspected_major"],
+                   state["major_reasons"], deadlines, list(a.problems), archived)
+
+
+def refresh(journal, number: str, policy: Policy) -> None:
+    """Re-derive the classification around a case and the state of every case it touched."""
+    for affected in dict.fromkeys([number, *reclassify(journal, number, policy)]):
+        journal.set_state(affected, derive(journal.case(affected), journal.case_files(affected), policy).to_json())
 
 
 def check(path: Path, policy: Policy, clock: Clock = Clock()) -> Receipt:
@@ -114,10 +129,12 @@ def _register(ws, examined: Examined, original_name: str, arrived_at: datetime, 
         with journal.transaction():
             earlier = journal.kept_file_by_hash(examined.sha256)
             if earlier is not None:
-                return _receipt(examined, "duplicate", earlier["number"], earlier["path"])
-            number, version = REGISTER[a.kind](journal, pattern, a, reading.where(reading.kind.number_field))
+                return _receipt(examined, "duplicate", earlier["number"], earlier["path"],
+                                journal.case(earlier["number"])["state"])
+            number, version = REGISTER.get(a.kind, register_followup)(journal, pattern, a, reading, arrived_at)
             name = archive.archived_name(number, reading.kind.name, version, examined.path.suffix)
-            relative = ws.relative(ws.case_folder(number, a.received_at.year, a.received_at.month) / name)
+            received = datetime.fromisoformat(journal.case(number)["received_at"])
+            relative = ws.relative(ws.case_folder(number, received.year, received.month) / name)
             provenance = {"original_name": original_name, "sha256": examined.sha256,
                           "arrived_at": arrived_at.isoformat(timespec="seconds"), "form": a.kind,
                           "version": version, "number": number, "submitted_by": submitted_by,
@@ -126,11 +143,13 @@ def _register(ws, examined: Examined, original_name: str, arrived_at: datetime, 
             file_id = journal.add_file(sha256=examined.sha256, original_name=original_name,
                                        arrived_at=arrived_at, kind=a.kind, number=number, version=version,
                                        path=relative, status="staged", submitted_by=submitted_by,
-                                       problems=a.problems)
+                                       problems=a.problems, facts=a.facts)
+            refresh(journal, number, ws.policy)
             journal.log(arrived_at, "accepted", number, form=a.kind, version=version, file=original_name)
+            state = journal.case(number)["state"]
     except FormRefused as refusal:
         return Receipt(examined.path.name, "refused", a.kind, problems=refusal.problems)
     with journal.transaction():
         archive.publish(ws, relative)
         journal.mark_archived(file_id)
-    return _receipt(examined, "accepted", number, relative)
+    return _receipt(examined, "accepted", number, relative, state)

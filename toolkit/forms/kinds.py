@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from ..numbering import NumberPattern
 from ..problems import defect, error
-from .values import SEVERITY_OPTIONS, Choice, Date, DateTime, Phone, Rules, Text
+from .values import SEVERITY_OPTIONS, Choice, Date, DateTime, Number, Phone, Rules, Text
 
 SEVERITY = Choice(SEVERITY_OPTIONS)
 
@@ -18,6 +18,7 @@ class FieldSpec:
     type: object = Text()
     required: str | None = "defect"  # blank costs: "error" refuses the form, "defect" is counted, None free
     long: bool = False              # free text that takes a whole row on the printed form
+    copy_of: str | None = None      # the intake field this one repeats (disagreement is a defect)
 
     @property
     def labels(self) -> tuple:
@@ -131,4 +132,140 @@ INTAKE = FormKind(
            "2．未处理完成的需反馈解决方案。"),
 )
 
-KINDS = (INTAKE,)
+# ------------------------------------------------------------------ 附件2 调查处理反馈单
+RESPONSIBILITY = Choice((("责任", ("责任投诉", "责任")), ("非责任", ("非责任投诉", "非责任", "无责任"))))
+COMPLETION = Choice((("已办结", ("已办结", "已处理完毕", "已完成")), ("未办结", ("未办结", "仅反馈方案", "处理中"))))
+PLAN_WORDS = ("未办结", "待办结", "尚未", "计划", "拟于", "将于", "预计")
+
+
+def _feedback_responsibility(reading, env):
+    fv = reading.fields["responsibility"]
+    if isinstance(fv.value, tuple):             # seed 5.3.7: both present -> 责任投诉
+        fv.value = "责任"
+
+
+def _feedback_completion(reading, env):
+    """处理结果 that only gives a plan must carry 承诺办结日期 (it schedules the second callback)."""
+    completion, result = reading.fields["completion"], reading.value("result") or ""
+    if completion.value is None:
+        completion.value = "未办结" if any(word in result for word in PLAN_WORDS) else "已办结"
+    promised = reading.fields["promised_date"]
+    if completion.value == "未办结" and promised.value is None:
+        reading.add(error(promised.spec.label, promised.where or reading.where("result"),
+                          "处理结果仅为解决方案（未办结）时须填写承诺办结日期，请补充后重新提交。"))
+
+
+def _feedback_severity(reading, env):
+    fv = reading.fields["severity"]
+    if isinstance(fv.value, tuple):
+        reading.add(defect(fv.spec.label, fv.where, "重大与非重大同时勾选，已按重大处理，请只勾选一项。"))
+        fv.value = "重大"
+
+
+def unit_must_be_a_policy_unit(key: str):
+    def rule(reading, env):
+        value = reading.value(key)
+        if value and value not in env.policy.units:
+            reading.add(error(reading.label(key), reading.where(key),
+                              f"「{value}」不是策略中的责任部门{suggest(value, env.policy.units)}"
+                              f"可选：{'、'.join(env.policy.units)}"))
+    return rule
+
+
+def _unit(key, label, aliases=()):
+    return FieldSpec(key, label, aliases, required="error")
+
+
+FEEDBACK = FormKind(
+    key="feedback", name="调查处理反馈单", title="客户投诉调查处理反馈单", annex="附件2",
+    titles=("客户投诉调查处理反馈单", "调查处理反馈单", "客户投诉调查处理反馈"),
+    fields=(
+        FieldSpec("customer_name", "客户姓名", ("投诉人",), required="error", copy_of="customer_name"),
+        FieldSpec("phone", "客户电话", ("联系电话", "联系方式"), Phone(), "error", copy_of="phone"),
+        FieldSpec("address", "客户地址", ("投诉地址",), required="error", copy_of="address"),
+        FieldSpec("channel", "投诉渠道", ("受理渠道",), required="error", copy_of="channel"),
+        FieldSpec("received_at", "投诉时间", ("受理时间",), DateTime(), "error", copy_of="received_at"),
+        FieldSpec("target", "投诉对象", (), required="error", copy_of="target"),
+        FieldSpec("receiver", "投诉受理人", ("受理人",), required="error", copy_of="receiver"),
+        _unit("business", "业务大类"),
+        _unit("business_step", "业务环节"),
+        FieldSpec("severity", "投诉性质", (), SEVERITY, "error"),
+        FieldSpec("responsibility", "投诉类别", (), RESPONSIBILITY, "error"),
+        _unit("unit", "责任部门", ("责任单位",)),
+        _unit("person", "责任人"),
+        FieldSpec("number", "投诉编号", ("编号",), required="error"),
+        _unit("investigator", "调查反馈人", ("调查人",)),
+        FieldSpec("feedback_date", "反馈日期", ("反馈时间",), DateTime(), "error"),
+        FieldSpec("content", "投诉内容", (), required="error", long=True, copy_of="content"),
+        FieldSpec("situation", "基本情况", ("调查基本情况",), required="error", long=True),
+        FieldSpec("solution", "解决方案", (), required="error", long=True),
+        FieldSpec("result", "处理结果", (), required="error", long=True),
+        FieldSpec("cause", "投诉原因分析", ("原因分析",), required="error", long=True),
+        FieldSpec("prevention", "改进与预防", ("改进与预防措施", "纠正与预防措施"), required="error", long=True),
+        FieldSpec("completion", "办结情况", (), COMPLETION, required=None),
+        FieldSpec("promised_date", "承诺办结日期", ("承诺办结时间",), Date(), required=None),
+        FieldSpec("major_points", "考核分值", ("重大投诉扣分",), Number(), required=None),
+        FieldSpec("first_review", "初审意见", (), required=None, long=True),
+        FieldSpec("first_signer", "签署人", ("初审签署人",), required=None),
+        FieldSpec("final_review", "终审意见", (), required=None, long=True),
+        FieldSpec("final_signer", "签署人", ("终审签署人",), required=None),
+    ),
+    rules=(number_well_formed, _feedback_responsibility, _feedback_severity, _feedback_completion,
+           unit_must_be_a_policy_unit("unit")),
+    notes=("说明：1．该表必须填写完整，不得有空缺项，有补充材料的可作为附件。",
+           "2．调查基本情况要求内容完整，要有责任人、时间、地点及事件描述。",
+           "3．改进与预防措施旨在纠正问题、避免重复投诉，要求内容切实可行。",
+           "4．各单位于接单起1个自然日内反馈至服务管理办公室，服务管理办公室于3个自然日内审核完毕。"),
+)
+
+# ------------------------------------------------------------------ forms the regulation requires but does not print
+EVALUATION = Choice((("满意", ("满意",)), ("基本满意", ("基本满意",)), ("不满意", ("不满意",))))
+APPROVAL = Choice((("同意", ("同意", "批准")), ("不同意", ("不同意", "不批准"))))
+RULING = Choice((("维持", ("维持", "维持原判定")), ("变更", ("变更", "变更原判定"))))
+NEW_CLASS = Choice((("责任", ("责任投诉", "责任")), ("非责任", ("非责任投诉", "非责任")),
+                    ("重大", ("重大投诉", "重大"))))
+
+
+def _number(required="error"):
+    return FieldSpec("number", "投诉编号", ("编号",), required=required)
+
+
+def _ruling_needs_class(reading, env):
+    if reading.value("ruling") == "变更" and not reading.value("new_class"):
+        fv = reading.fields["new_class"]
+        reading.add(error(fv.spec.label, fv.where or reading.where("ruling"),
+                          "裁定结果为变更时须勾选变更后类别（责任/非责任/重大）。"))
+
+
+CALLBACK = FormKind(
+    key="callback", name="回访记录单", title="客户投诉回访记录单",
+    titles=("客户投诉回访记录单", "投诉回访记录单", "回访记录单"),
+    fields=(_number(), FieldSpec("callback_date", "回访日期", ("回访时间",), DateTime(), "error"),
+            FieldSpec("caller", "回访人"), FieldSpec("method", "回访方式"),
+            FieldSpec("evaluation", "客户评价", ("回访结果", "满意度"), EVALUATION, "error"),
+            FieldSpec("notes", "回访内容", ("回访记录",), long=True)),
+    rules=(number_well_formed,),
+)
+
+EXTENSION = FormKind(
+    key="extension", name="延期申请单", title="投诉处理延期申请单",
+    titles=("投诉处理延期申请单", "延期申请单"),
+    fields=(_number(), FieldSpec("unit", "申请单位", ("申请部门",), required="error"),
+            FieldSpec("extend_to", "申请延期至", ("延期至", "申请延期至日期"), Date(), "error"),
+            FieldSpec("reason", "延期原因", (), required="error", long=True),
+            FieldSpec("approval", "审批意见", ("审批结果",), APPROVAL, required=None)),
+    rules=(number_well_formed, unit_must_be_a_policy_unit("unit")),
+)
+
+APPEAL = FormKind(
+    key="appeal", name="申诉单", title="投诉判定申诉单",
+    titles=("投诉判定申诉单", "投诉申诉单", "申诉单"),
+    fields=(_number(), FieldSpec("unit", "申诉单位", ("申诉部门",), required="error"),
+            FieldSpec("appeal_date", "申诉日期", ("申诉时间",), DateTime(), "error"),
+            FieldSpec("reason", "申诉理由", (), required="error", long=True),
+            FieldSpec("ruling", "裁定结果", (), RULING, required=None),
+            FieldSpec("new_class", "变更后类别", (), NEW_CLASS, required=None)),
+    rules=(number_well_formed, unit_must_be_a_policy_unit("unit"), _ruling_needs_class),
+)
+
+KINDS = (INTAKE, FEEDBACK, CALLBACK, EXTENSION, APPEAL)

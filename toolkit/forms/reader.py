@@ -82,18 +82,20 @@ def read(source: Source, kind, env) -> Reading:
     for spec in kind.fields:
         fv = located.get(spec.key) or FieldValue(spec)
         reading.fields[spec.key] = fv
-        if fv.raw is None or (isinstance(fv.raw, str) and not fv.raw.strip()):
-            if spec.required:
-                missing = "表单上找不到「{0}」栏，请使用标准模板或补上该栏" if not fv.found \
-                    else "「{0}」未填写，请补充"
-                reading.add(_problem(spec.required, spec.label, fv.where, missing.format(spec.label)))
-            continue
-        ctx = ConvertContext(env.now, fv.slot.number_format if fv.slot else "General")
-        try:
-            fv.value = spec.type.convert(fv.raw, ctx)
-        except ValueIssue as issue:
-            level = spec.required or "defect"
-            reading.add(_problem(level, spec.label, fv.where, f"「{_shown(fv.raw)}」{issue}"))
+        if fv.raw is not None and not (isinstance(fv.raw, str) and not fv.raw.strip()):
+            ctx = ConvertContext(env.now, fv.slot.number_format if fv.slot else "General")
+            try:
+                fv.value = spec.type.convert(fv.raw, ctx)
+            except ValueIssue as issue:
+                reading.add(_problem(spec.required or "defect", spec.label, fv.where,
+                                     f"「{_shown(fv.raw)}」{issue}"))
+                continue
+        if fv.value is None and spec.required:
+            if not fv.found:
+                message = f"表单上找不到「{spec.label}」栏，请使用标准模板或补上该栏"
+            else:
+                message = f"「{spec.label}」" + getattr(spec.type, "blank_hint", "未填写，请补充")
+            reading.add(_problem(spec.required, spec.label, fv.where, message))
     for rule in kind.rules:
         rule(reading, env)
     return reading
@@ -117,13 +119,21 @@ def _label_pattern(kind) -> re.Pattern:
 
 
 def _locate(source: Source, kind) -> dict:
-    by_label = {label_key(a): spec for spec in kind.fields for a in spec.labels}
+    by_label: dict = {}                         # label key -> specs printing it, in declaration order
+    for spec in kind.fields:
+        for alias in spec.labels:
+            by_label.setdefault(label_key(alias), []).append(spec)
     pattern = _label_pattern(kind)
+    seen: dict = {}                             # label key -> occurrences so far, in reading order
     found: dict = {}
     for grid in source.grids:
-        labels: dict = {}                       # id(cell) -> [(spec, inline value or None)]
+        labels = {}                             # id(cell) -> [(spec, inline value or None, prefix)]
         for cell in grid.distinct():
-            entries = _labels_in(cell, by_label, pattern)
+            entries = []
+            for key, inline, prefix in _labels_in(cell, by_label, pattern):
+                specs = by_label[key]
+                entries.append((specs[min(seen.get(key, 0), len(specs) - 1)], inline, prefix))
+                seen[key] = seen.get(key, 0) + 1
             if entries:
                 labels[id(cell)] = entries
         for cell in grid.distinct():
@@ -142,24 +152,37 @@ def _locate(source: Source, kind) -> dict:
 
 
 def _labels_in(cell: Cell, by_label: dict, pattern: re.Pattern) -> list:
-    """[(spec, inline value or None, text before the value)] for the labels a cell carries."""
+    """[(label key, inline value or None, text before the value)] for the labels a cell carries."""
     if not isinstance(cell.value, str):
         return []
-    spec = by_label.get(label_key(cell.value))
-    if spec is not None:
-        return [(spec, None, "")]
+    key = label_key(cell.value)
+    if key in by_label:
+        return [(key, None, "")]
     text = cell.value
     matches = list(pattern.finditer(text))
     if not matches or text[:matches[0].start()].strip():
         return []
     entries = []
     for index, match in enumerate(matches):
-        spec = by_label.get(label_key(match.group(1)))
+        key = label_key(match.group(1))
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
         value = text[match.end():end].strip()
-        if spec is not None:
-            entries.append((spec, value or None, text[:match.end()] if len(matches) == 1 else ""))
+        if key in by_label:
+            entries.append((key, value or None, text[:match.end()] if len(matches) == 1 else ""))
     return entries
+
+
+def _owned(grid, cell: Cell, labels: dict) -> bool:
+    """Whether a cell is the value of another label standing to its left in the same row."""
+    for col in range(cell.col - 1, 0, -1):
+        left = grid.at(cell.row, col)
+        if left is None or left is cell:
+            continue
+        if id(left) in labels:
+            return True
+        if left.text:
+            return False
+    return False
 
 
 def _value_for(grid, label: Cell, labels: dict, spec) -> tuple:
@@ -182,7 +205,7 @@ def _value_for(grid, label: Cell, labels: dict, spec) -> tuple:
     if parts:
         return " ".join(parts), slot
     below = grid.at(label.last_row + 1, label.col)
-    if below is not None and id(below) not in labels:
+    if below is not None and id(below) not in labels and not _owned(grid, below, labels):
         if below.value is not None and str(below.value).strip():
             return below.value, below
         slot = slot or below

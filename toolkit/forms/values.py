@@ -154,11 +154,14 @@ class Choice:
     multiple: bool = False
     hint: str = "勾选项"
 
+    @property
+    def blank_hint(self) -> str:
+        return f"未勾选，请在 {'/'.join(c for c, _ in self.options)} 中勾选一项（☑ 或 √）"
+
     def convert(self, raw, ctx):
         chosen = ticked_options(fold(raw), self.options)
         if not chosen:
-            names = "/".join(c for c, _ in self.options)
-            raise ValueIssue(f"未勾选，请在 {names} 中勾选一项（☑ 或 √）")
+            return None                 # boxes printed but none ticked: the field is blank
         if not self.multiple and len(chosen) > 1:
             return tuple(chosen)        # the kind's rule decides (e.g. 责任 wins over 非责任)
         return tuple(chosen) if self.multiple else chosen[0]

@@ -1,0 +1,76 @@
+"""Forms that follow an intake (反馈单, 回访记录单, 延期申请单, 申诉单): they name a registered case by
+its 投诉编号 and are checked against it — copied fields, dates, the appeal window."""
+from datetime import datetime, time
+
+from .deadlines import Deadlines
+from .errors import FormRefused
+from .forms.labels import normalise
+from .forms.values import normalise_phone
+from .intake import Assessment, plain
+from .problems import defect, error
+
+DATED = {"feedback": "feedback_date", "callback": "callback_date", "appeal": "appeal_date"}
+
+
+def assess_followup(reading, env) -> Assessment:
+    facts = {key: plain(fv.value) for key, fv in reading.fields.items()}
+    return Assessment(reading.kind.key, None, facts, None, None, Deadlines(), "", facts["number"], reading.problems)
+
+
+def _same(key: str, intake_value, value) -> bool:
+    if intake_value in (None, "") or value in (None, ""):
+        return True
+    if key == "phone":
+        return bool(set(normalise_phone(intake_value)) & set(normalise_phone(value)))
+    if key == "received_at":
+        before, after = datetime.fromisoformat(intake_value), datetime.fromisoformat(value)
+        return before == after or (after.time() == time(0) and before.date() == after.date())
+    return normalise(intake_value) == normalise(value)
+
+
+def _compare_copies(reading, intake: dict) -> None:
+    for spec in reading.kind.fields:
+        if spec.copy_of is None:
+            continue
+        value, expected = reading.fields[spec.key].value, intake.get(spec.copy_of)
+        if not _same(spec.key, expected, value if not isinstance(value, datetime) else plain(value)):
+            shown = expected.replace("T", " ") if spec.key == "received_at" else expected
+            reading.add(defect(spec.label, reading.where(spec.key),
+                               f"与受理记录单不一致：受理记录为「{shown}」。已以受理记录为准，请核对更正。"))
+
+
+def _check_dates(reading, case: dict, arrived_at: datetime) -> None:
+    key = DATED.get(reading.kind.key)
+    value = reading.value(key) if key else None
+    if value is None:
+        return
+    received = datetime.fromisoformat(case["received_at"])
+    label, where = reading.label(key), reading.where(key)
+    if value.date() < received.date():
+        reading.add(defect(label, where, f"{label}早于受理时间（{received:%Y-%m-%d %H:%M}），请核对。"))
+    if value > arrived_at:
+        reading.add(defect(label, where, f"{label}晚于表单送达时间（{arrived_at:%Y-%m-%d %H:%M}），请核对。"))
+
+
+def _check_appeal_window(reading, case: dict) -> None:
+    due = case["state"].get("deadlines", {}).get("appeal")
+    label, where = reading.label("appeal_date"), reading.where("appeal_date")
+    if not due:
+        raise FormRefused([error(label, where, "该投诉尚未反馈终审判定结果，暂不能申诉；请在收到判定结果后提交。")])
+    if reading.value("appeal_date") > datetime.fromisoformat(due):
+        raise FormRefused([error(label, where, f"申诉日期已超过申诉时限（{due.replace('T', ' ')}），"
+                                               f"按办法第7.2条逾期不予受理。")])
+
+
+def register_followup(journal, pattern, assessment: Assessment, reading, arrived_at) -> tuple[str, int]:
+    number = assessment.stated_number
+    case = journal.case(number)
+    if case is None:
+        raise FormRefused([error("投诉编号", reading.where("number"),
+                                 f"投诉编号「{number}」没有对应的受理记录，请核对编号（见受理回执），"
+                                 f"或先提交客户投诉受理记录单。")])
+    if reading.kind.key == "appeal":
+        _check_appeal_window(reading, case)
+    _compare_copies(reading, case["facts"])
+    _check_dates(reading, case, arrived_at)
+    return number, journal.next_version(number, assessment.kind)
