@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from toolkit.cli import main
 from toolkit.forms.build import build
-from toolkit.forms.kinds import INTAKE
+from toolkit.forms.kinds import CALLBACK, FEEDBACK, INTAKE
 
 NOW = "2026-11-21T09:00:00"
 
@@ -25,6 +25,27 @@ def intake(tmp_path):
     def make(suffix=".xlsx", layout="annex", **changes):
         path = tmp_path / f"intake-{next(counter)}{suffix}"
         return build(INTAKE, {**INTAKE_VALUES, **changes}, path, layout)
+    return make
+
+
+FEEDBACK_VALUES = dict(
+    {k: v for k, v in INTAKE_VALUES.items() if k not in ("phone", "demand")}, phone="13805931234",
+    number="TS2026110001", business="抄表收费", business_step="抄表", responsibility="责任",
+    unit="客户创值赋能群", person="张强", investigator="李娜", feedback_date=datetime(2026, 11, 21, 8, 30),
+    situation="11月18日抄表员张强未入户，按上月估抄。", solution="重新入户抄表，按实际读数结算。",
+    result="已重新抄表，退还多收气费 86 元，客户认可。", completion="已办结", cause="抄表员未按规定入户。",
+    prevention="抄表照片上传系统，班长每周抽查。")
+REVIEWED = dict(first_review="情况属实，同意处理意见", first_signer="王敏", final_review="同意，判定为责任投诉",
+                final_signer="赵刚")
+
+
+@pytest.fixture
+def form(tmp_path):
+    """Write any declared form kind, filled with `values`; returns its path."""
+    counter = iter(range(1, 10_000))
+
+    def make(kind, values, suffix=".xlsx", layout="annex"):
+        return build(kind, values, tmp_path / f"{kind.key}-{next(counter)}{suffix}", layout)
     return make
 
 

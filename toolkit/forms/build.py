@@ -25,8 +25,8 @@ def shown(spec, value) -> object:
     if options is not None:
         chosen = set(value) if isinstance(value, (tuple, list, set)) else {value}
         return "  ".join(f"{names[0]}{'☑' if canonical in chosen else '□'}" for canonical, names in options)
-    if isinstance(value, datetime):
-        return value
+    if isinstance(value, (tuple, list)):
+        return "、".join(map(str, value))
     return value
 
 
