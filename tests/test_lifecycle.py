@@ -174,3 +174,17 @@ def test_templates_of_the_added_forms_are_recognised(kind, tousu):
         code, lines, _ = tousu("check", TEMPLATES / f"{kind.title}{suffix}")
         assert code == 1 and lines[0]["form"] == kind.key
         assert "投诉编号" in {p["field"] for p in lines[0]["problems"]}
+
+
+def test_feedback_after_its_deadline_is_late_unless_extended(tousu, form, workspace):
+    old = dict(INTAKE_VALUES, received_at=datetime(2026, 11, 10, 9, 0))          # due 11-13 and 11-16
+    fed_back = dict(FEEDBACK_VALUES, received_at=datetime(2026, 11, 10, 9, 0), feedback_date="2026-11-20 10:00")
+    tousu("process", form(INTAKE, old))
+    tousu("process", form(FEEDBACK, fed_back))
+    assert state(workspace)["late"] == ["investigation", "handling"]
+    tousu("process", form(INTAKE, dict(old, customer_name="乙", phone="13600000000")))
+    tousu("process", form(EXTENSION, dict(number="TS2026110002", unit="客户创值赋能群", extend_to=date(2026, 11, 25),
+                                          reason="需厂家检测", approval="同意")))
+    tousu("process", form(FEEDBACK, dict(fed_back, number="TS2026110002", customer_name="乙", phone="13600000000")))
+    current = state(workspace, "TS2026110002")
+    assert current["late"] == [] and current["deadlines"]["handling"] == "2026-11-25T23:59:59"

@@ -62,7 +62,7 @@ def test_crash_before_commit_leaves_no_trace(tmp_path, monkeypatch):
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("killed")
-    monkeypatch.setattr(ws.journal, "add_file", crash)
+    monkeypatch.setattr(ws.journal, "log", crash)            # after the copy is staged, before COMMIT
     with pytest.raises(KeyboardInterrupt):
         process(form, ws, CLOCK)
     monkeypatch.undo()

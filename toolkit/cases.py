@@ -28,6 +28,7 @@ class CaseState:
     unit: str | None
     deadlines: Deadlines
     met: dict = field(default_factory=dict)        # stage -> ISO moment it was met
+    late: list = field(default_factory=list)        # stages fed back after their (extended) deadline
     evaluation: str | None = None                   # last callback's 客户评价
     appeal: dict | None = None                      # last appeal: {"ruling", "new_class", "unit"}
 
@@ -62,9 +63,11 @@ def derive(case: dict, files: list, policy) -> CaseState:
 
     deadlines = _deadlines(rules, facts, auto if not staff_major else {}, staff_major or bool(auto))
     met, status, evaluation = _replay(rules, facts, files, deadlines)
+    late = [stage for stage in ("investigation", "handling")
+            if stage in met and getattr(deadlines, stage) and _dt(met[stage]) > getattr(deadlines, stage)]
     return CaseState(case["number"], status, "重大" if major else "非重大", suspected,
                      _staff_reasons(facts) + auto_reasons, responsibility, latest.get("unit") or facts.get("unit"),
-                     deadlines, met, evaluation,
+                     deadlines, met, late, evaluation,
                      {k: ruling.get(k) for k in ("ruling", "new_class", "unit")} if ruling else None)
 
 

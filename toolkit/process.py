@@ -135,15 +135,15 @@ def _register(ws, examined: Examined, original_name: str, arrived_at: datetime, 
             name = archive.archived_name(number, reading.kind.name, version, examined.path.suffix)
             received = datetime.fromisoformat(journal.case(number)["received_at"])
             relative = ws.relative(ws.case_folder(number, received.year, received.month) / name)
-            provenance = {"original_name": original_name, "sha256": examined.sha256,
-                          "arrived_at": arrived_at.isoformat(timespec="seconds"), "form": a.kind,
-                          "version": version, "number": number, "submitted_by": submitted_by,
-                          "fields": a.facts, "problems": [p.to_json() for p in a.problems]}
-            archive.stage(ws, reading, number, name, provenance)
             file_id = journal.add_file(sha256=examined.sha256, original_name=original_name,
                                        arrived_at=arrived_at, kind=a.kind, number=number, version=version,
                                        path=relative, status="staged", submitted_by=submitted_by,
                                        problems=a.problems, facts=a.facts)
+            provenance = {"original_name": original_name, "sha256": examined.sha256,
+                          "arrived_at": arrived_at.isoformat(timespec="seconds"), "form": a.kind,
+                          "version": version, "number": number, "submitted_by": submitted_by,
+                          "order": file_id, "fields": a.facts, "problems": [p.to_json() for p in a.problems]}
+            archive.stage(ws, reading, number, name, provenance)
             refresh(journal, number, ws.policy)
             journal.log(arrived_at, "accepted", number, form=a.kind, version=version, file=original_name)
             state = journal.case(number)["state"]
