@@ -7,7 +7,7 @@ import openpyxl
 from openpyxl.styles import Font
 
 from toolkit.forms.build import build
-from toolkit.forms.kinds import INTAKE
+from toolkit.forms.kinds import CALLBACK, EXTENSION, FEEDBACK, INTAKE
 
 HERE = Path(__file__).resolve().parent
 BASE = dict(customer_name="陈美华", address="三明市梅列区列东街 28 号 3 幢 502 室", phone=13805931234,
@@ -77,8 +77,27 @@ def defect_and_refused_forms() -> None:
     (HERE / "11-拒收-旧版格式.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)
 
 
+def lifecycle_forms() -> None:
+    """Follow-ups of sample 01 (TS2026110001 in a fresh workspace) and 03 (TS2026110003)."""
+    feedback = dict(BASE, number="TS2026110001", phone="13805931234", received_at=datetime(2026, 11, 20, 15, 30),
+                    channel="客服热线", business="抄表收费", business_step="抄表", responsibility="责任",
+                    unit="客户创值赋能群", person="张强", investigator="李娜", feedback_date=datetime(2026, 11, 21, 10),
+                    situation="11月18日抄表员张强未入户，按上月读数估抄。", solution="重新入户抄表，按实际读数结算。",
+                    result="已重新抄表，退还多收气费 86 元。", completion="已办结", cause="抄表员未按规定入户抄表。",
+                    prevention="抄表照片上传系统，班长每周抽查。", first_review="情况属实", first_signer="王敏",
+                    final_review="同意，判定为责任投诉", final_signer="赵刚")
+    build(FEEDBACK, feedback, HERE / "12-反馈单-TS2026110001.xlsx")
+    build(CALLBACK, dict(number="TS2026110001", callback_date=datetime(2026, 11, 22, 9, 30), caller="周洁",
+                         method="电话回访", evaluation="满意", notes="客户确认已收到退费。"),
+          HERE / "13-回访记录单-TS2026110001.docx")
+    build(EXTENSION, dict(number="TS2026110003", unit="建设交付赋能群", extend_to=datetime(2026, 11, 28),
+                          reason="路面恢复需等待市政审批。", approval="同意"), HERE / "14-延期申请单-TS2026110003.xlsx")
+    build(FEEDBACK, dict(feedback, cause=None), HERE / "15-拒收-反馈单缺原因分析.xlsx")
+
+
 if __name__ == "__main__":
     valid_forms()
     messy_form()
     defect_and_refused_forms()
+    lifecycle_forms()
     print("\n".join(sorted(p.name for p in HERE.iterdir() if p.suffix != ".py")))

@@ -146,9 +146,9 @@ def demo(workspace, as_json):
     例：tousu demo
     """
     ws = _open(workspace)
-    for sample in sorted(SAMPLES.glob("*")):
+    for sample in sorted(SAMPLES.glob("*")):       # copied in name order: follow-ups after their intakes
         if sample.suffix.lower() in (".xlsx", ".xlsm", ".docx", ".xls", ".doc"):
-            shutil.copy2(sample, ws.inbox / sample.name)
+            shutil.copyfile(sample, ws.inbox / sample.name)
     receipts = process_inbox(ws, Clock.from_env(), "demo")
     for receipt in receipts:
         click.echo(json.dumps(receipt.to_json(), ensure_ascii=False) if as_json else receipt.describe() + "\n")

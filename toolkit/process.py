@@ -88,7 +88,7 @@ def _receipt(examined: Examined, status: str, number: str | None, archived: str 
                        list(a.problems), archived)
     deadlines = Deadlines(**{k: datetime.fromisoformat(v) if v else None for k, v in state["deadlines"].items()})
     return Receipt(examined.path.name, status, a.kind, number, state["severity"], state["suspected_major"],
-                   state["major_reasons"], deadlines, list(a.problems), archived)
+                   state["major_reasons"], deadlines, list(a.problems), archived, state["status"])
 
 
 def refresh(journal, number: str, policy: Policy) -> None:

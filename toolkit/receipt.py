@@ -23,6 +23,7 @@ class Receipt:
     deadlines: Deadlines = field(default_factory=Deadlines)
     problems: list = field(default_factory=list)
     archived: str | None = None              # archive path relative to the workspace
+    case_status: str | None = None           # the case's status after this form (text only, not in JSON)
 
     @property
     def ok(self) -> bool:
@@ -40,6 +41,8 @@ class Receipt:
             lines.append(f"表单：{FORM_TEXT.get(self.form, self.form)}")
         if self.number:
             lines.append(f"投诉编号：{self.number}")
+        if self.case_status:
+            lines.append(f"案件状态：{self.case_status}")
         if self.severity:
             suspected = "（疑似重大，按重大投诉时限办理）" if self.suspected_major else ""
             lines.append(f"投诉性质：{self.severity}{suspected}")
