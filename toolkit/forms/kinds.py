@@ -47,11 +47,13 @@ def suggest(value: str, choices) -> str:
     return f"，是否应为「{close[0]}」？" if close else "。"
 
 
-def unit_must_be_known(key: str):
+def unit_in_policy(key: str, level: str):
+    """The field names one of the policy's units; `level` says what a stranger costs."""
     def rule(reading, env):
         value = reading.value(key)
         if value and value not in env.policy.units:
-            reading.add(defect(reading.label(key), reading.where(key),
+            report = error if level == "error" else defect
+            reading.add(report(reading.label(key), reading.where(key),
                                f"「{value}」不是策略中的责任单位{suggest(value, env.policy.units)}"
                                f"可选：{'、'.join(env.policy.units)}"))
     return rule
@@ -127,7 +129,7 @@ INTAKE = FormKind(
         FieldSpec("required_date", "要求办结日期", ("要求办结时间", "办结时限"), Date(), required=None),
     ),
     rules=(number_well_formed, not_in_future("received_at"), _intake_severity, _intake_channel,
-           unit_must_be_known("unit")),
+           unit_in_policy("unit", "defect")),
     notes=("说明：1．请按投诉管理办法要求时限，将投诉调查处理结果填写在客户投诉调查处理反馈单，向服务管理办公室反馈处理结果；",
            "2．未处理完成的需反馈解决方案。"),
 )
@@ -160,16 +162,6 @@ def _feedback_severity(reading, env):
     if isinstance(fv.value, tuple):
         reading.add(defect(fv.spec.label, fv.where, "重大与非重大同时勾选，已按重大处理，请只勾选一项。"))
         fv.value = "重大"
-
-
-def unit_must_be_a_policy_unit(key: str):
-    def rule(reading, env):
-        value = reading.value(key)
-        if value and value not in env.policy.units:
-            reading.add(error(reading.label(key), reading.where(key),
-                              f"「{value}」不是策略中的责任部门{suggest(value, env.policy.units)}"
-                              f"可选：{'、'.join(env.policy.units)}"))
-    return rule
 
 
 def _unit(key, label, aliases=()):
@@ -211,7 +203,7 @@ FEEDBACK = FormKind(
         FieldSpec("final_signer", "签署人", ("终审签署人",), required=None),
     ),
     rules=(number_well_formed, _feedback_responsibility, _feedback_severity, _feedback_completion,
-           unit_must_be_a_policy_unit("unit")),
+           unit_in_policy("unit", "error")),
     notes=("说明：1．该表必须填写完整，不得有空缺项，有补充材料的可作为附件。",
            "2．调查基本情况要求内容完整，要有责任人、时间、地点及事件描述。",
            "3．改进与预防措施旨在纠正问题、避免重复投诉，要求内容切实可行。",
@@ -254,7 +246,7 @@ EXTENSION = FormKind(
             FieldSpec("extend_to", "申请延期至", ("延期至", "申请延期至日期"), Date(), "error"),
             FieldSpec("reason", "延期原因", (), required="error", long=True),
             FieldSpec("approval", "审批意见", ("审批结果",), APPROVAL, required=None)),
-    rules=(number_well_formed, unit_must_be_a_policy_unit("unit")),
+    rules=(number_well_formed, unit_in_policy("unit", "error")),
 )
 
 APPEAL = FormKind(
@@ -265,7 +257,7 @@ APPEAL = FormKind(
             FieldSpec("reason", "申诉理由", (), required="error", long=True),
             FieldSpec("ruling", "裁定结果", (), RULING, required=None),
             FieldSpec("new_class", "变更后类别", (), NEW_CLASS, required=None)),
-    rules=(number_well_formed, unit_must_be_a_policy_unit("unit"), _ruling_needs_class),
+    rules=(number_well_formed, unit_in_policy("unit", "error"), _ruling_needs_class),
 )
 
 KINDS = (INTAKE, FEEDBACK, CALLBACK, EXTENSION, APPEAL)
