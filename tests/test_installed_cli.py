@@ -46,8 +46,15 @@ def test_due_working_calendar_through_the_entry_point(tmp_path):
     assert json.loads(done.stdout)["deadlines"]["investigation"] == "2026-10-10T23:59:59"
 
 
-@pytest.mark.parametrize("name", sorted(main.commands))
-def test_every_command_has_chinese_help_with_an_example(name):
-    done = subprocess.run([TOUSU, name, "--help"], capture_output=True, text=True, timeout=60)
+def _command_paths(group, prefix=()):
+    for name, command in sorted(group.commands.items()):
+        yield prefix + (name,)
+        if hasattr(command, "commands"):
+            yield from _command_paths(command, prefix + (name,))
+
+
+@pytest.mark.parametrize("path", list(_command_paths(main)), ids=" ".join)
+def test_every_command_has_chinese_help_with_an_example(path):
+    done = subprocess.run([TOUSU, *path, "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert "例：" in done.stdout and any("\u4e00" <= ch <= "\u9fff" for ch in done.stdout.split("Options")[0])

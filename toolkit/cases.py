@@ -31,6 +31,7 @@ class CaseState:
     late: list = field(default_factory=list)        # stages fed back after their (extended) deadline
     evaluation: str | None = None                   # last callback's 客户评价
     appeal: dict | None = None                      # last appeal: {"ruling", "new_class", "unit"}
+    major_points: float | None = None               # 考核分值 written on the feedback (wins over the policy)
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -68,7 +69,8 @@ def derive(case: dict, files: list, policy) -> CaseState:
     return CaseState(case["number"], status, "重大" if major else "非重大", suspected,
                      _staff_reasons(facts) + auto_reasons, responsibility, latest.get("unit") or facts.get("unit"),
                      deadlines, met, late, evaluation,
-                     {k: ruling.get(k) for k in ("ruling", "new_class", "unit")} if ruling else None)
+                     {k: ruling.get(k) for k in ("ruling", "new_class", "unit")} if ruling else None,
+                     latest.get("major_points"))
 
 
 def _deadlines(rules: DeadlineRules, facts: dict, auto: dict, major: bool) -> Deadlines:

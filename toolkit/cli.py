@@ -17,7 +17,9 @@ from .inbox import process_inbox
 from .paths import SAMPLES
 from .policy import SEVERITIES, load_policy
 from .process import check as check_file
-from .process import process as process_file
+from .batch import process_batch, rebuild_all
+from .report import write_score_sheet
+from .scoring import score_month
 from .receipt import STAGE_TEXT
 from .workspace import Workspace, default_root
 
@@ -87,9 +89,10 @@ def process(files, workspace, as_json):
 
     例：tousu process 受理记录单.xlsx --json
     """
-    ws = _open(workspace)
-    clock = Clock.from_env()
-    _emit([process_file(path, ws, clock) for path in files], as_json)
+    receipts, messages = process_batch(_open(workspace), list(files), Clock.from_env())
+    for message in messages:
+        click.echo(f"提示：{message}", err=True)
+    _emit(receipts, as_json)
 
 
 @main.command()
@@ -135,6 +138,60 @@ def due(channel, severity, received, required_date, workspace, as_json):
     for stage, value in deadlines.to_json().items():
         if value:
             click.echo(f"{STAGE_TEXT[stage]}：{value.replace('T', ' ')} 前")
+
+
+@main.group()
+def ledger():
+    """投诉管理台帐（附件5）：ledger/投诉管理台帐-YYYY.xlsx，每月一张工作表。
+
+    例：tousu ledger rebuild
+    """
+
+
+@ledger.command("rebuild")
+@workspace_option
+@json_option
+def ledger_rebuild(workspace, as_json):
+    """只凭 archive/ 重建日志与全部台帐（删除 .tousu/ 或 ledger/ 后也可恢复）。
+
+    例：tousu ledger rebuild -w 投诉共享
+    """
+    ws = _open(workspace)
+
+    def progress(done, total):
+        if not as_json:
+            click.echo(f"已读取 {done}/{total} 份归档表单……", err=True)
+    cases, messages = rebuild_all(ws, Clock.from_env(), progress)
+    years = sorted(p.name for p in ws.ledger.glob("投诉管理台帐-*.xlsx"))
+    if as_json:
+        click.echo(json.dumps({"cases": cases, "ledgers": years, "messages": messages}, ensure_ascii=False))
+    else:
+        click.echo(f"已从归档重建 {cases} 件投诉；台帐：{'、'.join(years) or '无'}")
+        for message in messages:
+            click.echo(f"提示：{message}")
+
+
+@main.command()
+@click.option("--month", required=True, help="考核月份（受理时间所在月），如 2026-11。")
+@workspace_option
+@json_option
+def score(month, workspace, as_json):
+    """按办法第10条计算各责任部门当月考核扣分，逐条列出依据，并写出考核明细表。
+
+    例：tousu score --month 2026-11
+    """
+    ws = _open(workspace)
+    scores = score_month(ws.journal, ws.policy, month, Clock.from_env().now())
+    path = write_score_sheet(ws, month, scores)
+    if as_json:
+        click.echo(json.dumps({"month": month, "units": [s.to_json() for s in scores]}, ensure_ascii=False))
+        return
+    click.echo(f"{month} 考核扣分（明细表：{ws.relative(path)}）")
+    for s in scores:
+        click.echo(f"{s.unit}：重大 {s.major} 起，责任 {s.responsible} 起，非责任 {s.non_responsible} 起，"
+                   f"超时 {s.late} 起，合计扣 {s.points:g} 分")
+        for line in s.lines:
+            click.echo(f"    {line.number}  {line.points:g} 分  {line.reason}")
 
 
 @main.command()

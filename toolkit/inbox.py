@@ -6,7 +6,9 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+from .batch import refresh_ledgers
 from .clock import LOCAL_ZONE, Clock
+from .ledger import case_years
 from .process import process
 from .receipt import Receipt
 from .workspace import is_lock_or_partial
@@ -65,4 +67,6 @@ def process_inbox(ws, clock: Clock = Clock(), submitted_by: str = "inbox") -> li
         receipt = process(path, ws, clock, submitted_by, path.name, min(arrived, now))
         file_away(ws, path, receipt, now)
         receipts.append(receipt)
+    years = case_years(ws.journal, [r.number for r in receipts if r.status == "accepted"])
+    refresh_ledgers(ws, years, clock.now())
     return receipts

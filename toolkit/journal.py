@@ -123,6 +123,17 @@ class Journal:
                         "facts = excluded.facts",
                         (number, _iso(received_at), customer_key, target_key, json.dumps(facts, ensure_ascii=False)))
 
+    def cases_received(self, start: datetime, end: datetime) -> list:
+        """Cases whose 受理时间 falls in [start, end), oldest first."""
+        rows = self.db.execute("SELECT * FROM cases WHERE received_at >= ? AND received_at < ? "
+                               "ORDER BY received_at, number", (_iso(start), _iso(end)))
+        return [self._case(row) for row in rows]
+
+    def latest_facts(self, number: str, kind: str) -> dict:
+        row = self.db.execute(f"SELECT facts FROM files WHERE number = ? AND kind = ? AND status IN {KEPT} "
+                              f"ORDER BY id DESC LIMIT 1", (number, kind)).fetchone()
+        return json.loads(row["facts"]) if row else {}
+
     def set_auto(self, number: str, auto: dict) -> None:
         self.db.execute("UPDATE cases SET auto = ? WHERE number = ?", (json.dumps(auto, ensure_ascii=False), number))
 
