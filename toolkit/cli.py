@@ -18,6 +18,8 @@ from .paths import SAMPLES
 from .policy import SEVERITIES, load_policy
 from .process import check as check_file
 from .batch import process_batch, rebuild_all
+from .notices import STAGE_TEXT as NOTICE_STAGES
+from .notices import find_overdue, issue_notices
 from .report import write_score_sheet
 from .scoring import score_month
 from .receipt import STAGE_TEXT
@@ -192,6 +194,42 @@ def score(month, workspace, as_json):
                    f"超时 {s.late} 起，合计扣 {s.points:g} 分")
         for line in s.lines:
             click.echo(f"    {line.number}  {line.points:g} 分  {line.reason}")
+
+
+def _moment(text: str | None, clock: Clock):
+    if not text:
+        return clock.now()
+    try:
+        return parse_datetime(text, clock.now())[0]
+    except ValueIssue as issue:
+        raise click.UsageError(f"时间「{text}」无法识别：{issue}") from None
+
+
+@main.command()
+@click.option("--as-of", "as_of", default=None, help="截至时间（默认：现在），如 2026-11-27 或 \"2026-11-27 17:00\"。")
+@click.option("--notices", is_flag=True, help="为每件超时未反馈的投诉生成《投诉处理督办通知单》（已生成的不重复）。")
+@workspace_option
+@json_option
+def overdue(as_of, notices, workspace, as_json):
+    """列出截至某一时间已超过时限仍未反馈的投诉环节，可生成督办通知单（附件4）。
+
+    例：tousu overdue --as-of 2026-11-27 --notices
+    """
+    ws = _open(workspace)
+    moment = _moment(as_of, Clock.from_env())
+    items = find_overdue(ws.journal, moment)
+    if notices:
+        with ws.lock():
+            issue_notices(ws, items, moment)
+    if as_json:
+        click.echo(json.dumps({"as_of": moment.isoformat(timespec="seconds"),
+                               "overdue": [i.to_json() for i in items]}, ensure_ascii=False))
+        return
+    click.echo(f"截至 {moment:%Y-%m-%d %H:%M}，超时未反馈 {len(items)} 项：")
+    for item in items:
+        notice = f"  督办单：{item.notice}" if item.notice else ""
+        click.echo(f"  {item.number}  {NOTICE_STAGES[item.stage]}  时限 {item.due.replace('T', ' ')}  "
+                   f"{item.unit or '未指定单位'}{notice}")
 
 
 @main.command()

@@ -56,6 +56,17 @@ def write_table(ws, headers: list, rows, widths: dict | None = None, start_row: 
     ws.auto_filter.ref = f"A{start_row}:{get_column_letter(len(headers))}{start_row + max(count, 1)}"
     for col, header in enumerate(headers, start=1):
         ws.column_dimensions[get_column_letter(col)].width = (widths or {}).get(header, max(10, len(header) * 2 + 2))
+    _print_setup(ws, start_row)
+
+
+def _print_setup(ws, header_row: int) -> None:
+    """Landscape A4, all columns on the page width, the header repeated on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = f"{header_row}:{header_row}"
 
 
 def save_atomically(book, target: Path) -> None:
