@@ -188,3 +188,13 @@ def test_feedback_after_its_deadline_is_late_unless_extended(tousu, form, worksp
     tousu("process", form(FEEDBACK, dict(fed_back, number="TS2026110002", customer_name="乙", phone="13600000000")))
     current = state(workspace, "TS2026110002")
     assert current["late"] == [] and current["deadlines"]["handling"] == "2026-11-25T23:59:59"
+
+
+def test_a_late_handling_stays_late_after_an_unsatisfied_callback_reopens_it(tousu, form, workspace):
+    old = dict(INTAKE_VALUES, received_at=datetime(2026, 11, 10, 9, 0))          # due 11-13 and 11-16
+    tousu("process", form(INTAKE, old))
+    tousu("process", form(FEEDBACK, dict(FEEDBACK_VALUES, received_at=old["received_at"],
+                                         feedback_date="2026-11-20 10:00", **REVIEWED)))
+    tousu("process", callback(form, "不满意"))
+    current = state(workspace)
+    assert (current["status"], current["late"]) == ("重新处理", ["investigation", "handling"])

@@ -63,9 +63,7 @@ def derive(case: dict, files: list, policy) -> CaseState:
     major = staff_major or (bool(auto) and responsibility == "责任")
 
     deadlines = _deadlines(rules, facts, auto if not staff_major else {}, staff_major or bool(auto))
-    met, status, evaluation = _replay(rules, facts, files, deadlines)
-    late = [stage for stage in ("investigation", "handling")
-            if stage in met and getattr(deadlines, stage) and _dt(met[stage]) > getattr(deadlines, stage)]
+    met, late, status, evaluation = _replay(rules, facts, files, deadlines)
     return CaseState(case["number"], status, "重大" if major else "非重大", suspected,
                      _staff_reasons(facts) + auto_reasons, responsibility, latest.get("unit") or facts.get("unit"),
                      deadlines, met, late, evaluation,
@@ -94,7 +92,17 @@ def _replay(rules: DeadlineRules, facts: dict, files: list, deadlines: Deadlines
     channel_class = facts["channel_class"]
     severity = "重大" if facts.get("severity") == "重大" else "非重大"
     met: dict = {}
+    late: list = []
     status, evaluation, plan_promised, judged = "待调查", None, None, None
+
+    def meet(stage: str, moment: str) -> None:
+        """A stage fed back: lateness is judged against the deadline in force at that moment."""
+        if stage in met:
+            return
+        met[stage] = moment
+        due = getattr(deadlines, stage)
+        if due and _dt(moment) > due and stage not in late:
+            late.append(stage)
     for entry in files:
         kind, values = entry["kind"], entry["facts"]
         if kind == "extension" and values.get("approval") == "同意":
@@ -104,13 +112,13 @@ def _replay(rules: DeadlineRules, facts: dict, files: list, deadlines: Deadlines
                     setattr(deadlines, stage, extended)
         elif kind == "feedback":
             fed_back = values["feedback_date"]
-            met.setdefault("investigation", fed_back)
+            meet("investigation", fed_back)
             reviewed = bool(values.get("final_review"))
             if reviewed and judged is None:
                 judged = _dt(entry["arrived_at"])
                 deadlines.appeal = rules.appeal(channel_class, severity, judged)
             if values.get("completion") == "已办结":
-                met.setdefault("handling", fed_back)
+                meet("handling", fed_back)
                 deadlines.callback = rules.callback(channel_class, severity, _dt(met["handling"]))
                 plan_promised = None
                 status = "待回访" if reviewed else "待审核"
@@ -132,4 +140,4 @@ def _replay(rules: DeadlineRules, facts: dict, files: list, deadlines: Deadlines
             elif "handling" in met:
                 met["callback"] = values["callback_date"]
                 status = "已办结" if status == "待回访" else status
-    return met, status, evaluation
+    return met, late, status, evaluation

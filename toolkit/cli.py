@@ -20,7 +20,7 @@ from .process import check as check_file
 from .batch import process_batch, rebuild_all
 from .notices import STAGE_TEXT as NOTICE_STAGES
 from .notices import find_overdue, issue_notices
-from .report import write_score_sheet
+from .report import write_report, write_score_sheet
 from .scoring import score_month
 from .receipt import STAGE_TEXT
 from .workspace import Workspace, default_root
@@ -230,6 +230,30 @@ def overdue(as_of, notices, workspace, as_json):
         notice = f"  督办单：{item.notice}" if item.notice else ""
         click.echo(f"  {item.number}  {NOTICE_STAGES[item.stage]}  时限 {item.due.replace('T', ' ')}  "
                    f"{item.unit or '未指定单位'}{notice}")
+
+
+@main.command()
+@click.option("--month", required=True, help="月报月份，如 2026-11。")
+@workspace_option
+@json_option
+def report(month, workspace, as_json):
+    """生成服务月报 reports/服务月报-YYYY-MM.xlsx：投诉数量、及时率、满意率、信息维护合格率、考核扣分与图表。
+
+    例：tousu report --month 2026-11
+    """
+    ws = _open(workspace)
+    path, figures = write_report(ws, month, Clock.from_env().now())
+    rates = {r.name: {"numerator": r.numerator, "denominator": r.denominator, "rate": r.value}
+             for r in figures["rates"]}
+    if as_json:
+        click.echo(json.dumps({"month": month, "report": ws.relative(path), "cases": len(figures["cases"]),
+                               "rates": rates, "repeat": len(figures["repeat"]), "open": len(figures["open"])},
+                              ensure_ascii=False))
+        return
+    click.echo(f"服务月报已生成：{ws.relative(path)}；本月受理 {len(figures['cases'])} 件")
+    for name, r in rates.items():
+        shown = f"{r['rate']:.2%}" if r["rate"] is not None else "—"
+        click.echo(f"  {name}：{r['numerator']}/{r['denominator']} = {shown}")
 
 
 @main.command()

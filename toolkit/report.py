@@ -1,11 +1,17 @@
 """Workbooks for the month end: the score sheet an auditor recomputes by hand (§7) and the
 服务月报 (§9)."""
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Font
 
-from .scoring import PERSON_PENALTIES
-from .sheets import put, save_atomically, write_table
+from .period import month_bounds, previous_months
+from .scoring import PERSON_PENALTIES, score_month
+from .sheets import FONT, put, save_atomically, write_table
 
 SCORE_HEADERS = ["责任部门", "重大投诉(起)", "责任投诉(起)", "非责任投诉(起)", "超时(起)", "扣分合计"]
 LINE_HEADERS = ["责任部门", "投诉编号", "扣分依据", "扣分"]
@@ -36,3 +42,118 @@ def write_score_sheet(ws, month: str, scores: list) -> Path:
     target = score_sheet_path(ws, month)
     save_atomically(book, target)
     return target
+
+
+# ------------------------------------------------------------------ 服务月报 (seed 8.1.2, 9.2)
+@dataclass
+class Rate:
+    name: str
+    numerator: int
+    denominator: int
+    definition: str
+
+    @property
+    def value(self) -> float | None:
+        return round(self.numerator / self.denominator, 4) if self.denominator else None
+
+
+def _counts(values) -> list:
+    return sorted(Counter(v or "未填写" for v in values).items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def month_figures(journal, policy, month: str, now: datetime) -> dict:
+    start, end = month_bounds(month)
+    cases = journal.cases_received(start, end)
+    states = [c["state"] for c in cases]
+    feedbacks = {c["number"]: journal.latest_facts(c["number"], "feedback") for c in cases}
+    handled = [s for s in states if "handling" in s["met"] or s["status"] == "重新处理"]
+    callbacks = [f["facts"]["evaluation"] for c in cases for f in journal.case_files(c["number"])
+                 if f["kind"] == "callback"]
+    files = journal.db.execute("SELECT status, problems FROM files WHERE arrived_at >= ? AND arrived_at < ? "
+                               "AND status IN ('archived', 'refused')",
+                               (start.isoformat(), end.isoformat())).fetchall()
+    rates = [
+        Rate("投诉处理及时率", sum(1 for s in handled if not s["late"]), len(handled),
+             "已处理投诉中调查、处理均按时反馈的件数 / 已处理（已反馈处理结果，含回访不满意后重新处理）件数"),
+        Rate("投诉处理满意率", sum(1 for e in callbacks if e in ("满意", "基本满意")), len(callbacks),
+             "回访评价为满意或基本满意的次数 / 回访次数"),
+        Rate("投诉信息维护合格率", sum(1 for f in files if f["status"] == "archived" and f["problems"] == "[]"),
+             len(files), "本月收到的表单中无填写缺陷且受理的份数 / 本月收到的表单份数（含拒收）"),
+    ]
+    return {
+        "cases": cases, "rates": rates,
+        "by": {"受理渠道": _counts(c["facts"].get("channel") for c in cases),
+               "投诉性质": _counts("疑似重大" if s["suspected_major"] else s["severity"] for s in states),
+               "投诉类别": _counts(s["responsibility"] or "未判定" for s in states),
+               "责任部门": _counts(s.get("unit") or "未指定单位" for s in states),
+               "业务大类": _counts(feedbacks[c["number"]].get("business") or "未反馈" for c in cases)},
+        "repeat": [c for c in cases if any(r.startswith("规则8") for r in c["state"]["major_reasons"])],
+        "open": [c for c in cases if c["state"]["status"] != "已办结"],
+        "scores": score_month(journal, policy, month, now),
+        "trend": [(m, len(journal.cases_received(*month_bounds(m)))) for m in previous_months(month, 12)],
+    }
+
+
+def _summary_sheet(book, month: str, figures: dict) -> None:
+    ws = book.create_sheet("概要")
+    put(ws, 1, 1, f"服务月报 {month}").font = Font(name=FONT, size=16, bold=True)
+    put(ws, 2, 1, f"本月受理投诉 {len(figures['cases'])} 件；重复投诉 {len(figures['repeat'])} 件；"
+                  f"未办结 {len(figures['open'])} 件。")
+    write_table(ws, ["指标", "分子", "分母", "比率", "口径"],
+                [[r.name, r.numerator, r.denominator, r.value, r.definition] for r in figures["rates"]],
+                {"指标": 20, "口径": 70}, start_row=4)
+    for row in range(5, 5 + len(figures["rates"])):
+        ws.cell(row, 4).number_format = "0.00%"
+
+
+def _counts_sheet(book, figures: dict) -> None:
+    ws = book.create_sheet("投诉数量")
+    row = 1
+    for dimension, counts in figures["by"].items():
+        write_table(ws, [dimension, "件数"], counts, {dimension: 30, "件数": 10}, start_row=row)
+        if dimension == "责任部门" and counts:
+            chart = BarChart()
+            chart.title, chart.y_axis.title = "各责任部门投诉件数", "件数"
+            chart.add_data(Reference(ws, min_col=2, min_row=row, max_row=row + len(counts)), titles_from_data=True)
+            chart.set_categories(Reference(ws, min_col=1, min_row=row + 1, max_row=row + len(counts)))
+            ws.add_chart(chart, f"D{row}")
+        row += len(counts) + 3
+    ws.freeze_panes = None
+    ws.auto_filter.ref = None
+
+
+def _trend_sheet(book, figures: dict) -> None:
+    ws = book.create_sheet("趋势")
+    write_table(ws, ["月份", "投诉件数"], [list(t) for t in figures["trend"]], {"月份": 12})
+    chart = LineChart()
+    chart.title, chart.y_axis.title = "近12个月投诉件数", "件数"
+    chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=13), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=13))
+    ws.add_chart(chart, "D2")
+
+
+def _case_sheet(book, title: str, cases: list) -> None:
+    write_table(book.create_sheet(title), ["投诉编号", "受理时间", "客户姓名", "联系电话", "状态", "责任部门", "重大依据"],
+                [[c["number"], datetime.fromisoformat(c["received_at"]), c["facts"].get("customer_name"),
+                  c["facts"].get("phone"), c["state"]["status"], c["state"].get("unit"),
+                  "；".join(c["state"]["major_reasons"])] for c in cases],
+                {"投诉编号": 15, "受理时间": 17, "重大依据": 60})
+
+
+def report_path(ws, month: str) -> Path:
+    return ws.reports / f"服务月报-{month}.xlsx"
+
+
+def write_report(ws, month: str, now: datetime) -> tuple[Path, dict]:
+    figures = month_figures(ws.journal, ws.policy, month, now)
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    _summary_sheet(book, month, figures)
+    _counts_sheet(book, figures)
+    _trend_sheet(book, figures)
+    _case_sheet(book, "重复投诉", figures["repeat"])
+    _case_sheet(book, "未办结", figures["open"])
+    add_score_sheets(book, figures["scores"])
+    target = report_path(ws, month)
+    save_atomically(book, target)
+    return target, figures
