@@ -129,6 +129,7 @@ def _trend_sheet(book, figures: dict) -> None:
     chart.title, chart.y_axis.title = "近12个月投诉件数", "件数"
     chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=13), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=13))
+    chart.series[0].smooth = False          # a count per month: straight segments, never below zero
     ws.add_chart(chart, "D2")
 
 
