@@ -3,6 +3,7 @@ text or JSON. Library errors map to exit codes here and nowhere else:
 0 success, 1 some input refused or a check failed, 2 usage or configuration error."""
 import json
 import shutil
+import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,8 @@ from .notices import STAGE_TEXT as NOTICE_STAGES
 from .notices import find_overdue, issue_notices
 from .report import write_report, write_score_sheet
 from .scoring import score_month
+from .status import workspace_status
+from .watcher import Watcher, configure_logging
 from .receipt import STAGE_TEXT
 from .workspace import Workspace, default_root
 
@@ -254,6 +257,46 @@ def report(month, workspace, as_json):
     for name, r in rates.items():
         shown = f"{r['rate']:.2%}" if r["rate"] is not None else "—"
         click.echo(f"  {name}：{r['numerator']}/{r['denominator']} = {shown}")
+
+
+@main.command()
+@click.option("--poll", type=float, default=None, help="改用轮询（秒），用于收不到文件通知的网络共享（SMB/NFS）。")
+@click.option("--once", is_flag=True, help="处理完收件箱中现有文件后退出（供计划任务使用）。")
+@click.option("--settle", type=float, default=None, help="文件大小与修改时间保持不变多少秒后才处理（默认见策略）。")
+@workspace_option
+def watch(poll, once, settle, workspace):
+    """监视工作区 inbox/：放入的表单自动编号、校验、归档或退回，并写回执（主程序）。
+
+    例：tousu watch -w 投诉共享 --poll 5
+    """
+    ws = _open(workspace)
+    configure_logging(ws)
+    watcher = Watcher(ws, Clock.from_env(), poll, settle)
+    signal.signal(signal.SIGTERM, watcher.stop)
+    signal.signal(signal.SIGINT, watcher.stop)
+    click.echo(f"正在监视 {ws.inbox}（{'轮询 ' + str(poll) + ' 秒' if poll else '文件通知'}）；Ctrl+C 停止。", err=True)
+    watcher.run(once=once)
+
+
+@main.command()
+@workspace_option
+@json_option
+def status(workspace, as_json):
+    """显示收件箱待处理文件、今日受理/拒收数量与最近的问题。
+
+    例：tousu status
+    """
+    ws = _open(workspace)
+    info = workspace_status(ws, Clock.from_env().now())
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False))
+        return
+    click.echo(f"待处理：{len(info['pending'])} 个文件" + (f"（{'、'.join(info['pending'])}）" if info["pending"] else ""))
+    click.echo(f"今日：受理 {info['today']['accepted']} 份，拒收 {info['today']['refused']} 份")
+    for item in info["recent_refusals"]:
+        click.echo(f"最近拒收：{item['file']}（{item['at'].replace('T', ' ')}）{item['problem']}")
+    for line in info["recent_errors"]:
+        click.echo(f"最近错误：{line}")
 
 
 @main.command()

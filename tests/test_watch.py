@@ -1,0 +1,142 @@
+"""The main job as staff meet it: the real `tousu watch` in a subprocess, files dropped into inbox/
+(some copied slowly as over a share), concurrency with CLI runs, and kill -9 mid-batch."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from toolkit.forms.build import build
+from toolkit.forms.kinds import INTAKE
+from toolkit.watcher import Settler
+
+from conftest import INTAKE_VALUES
+
+TOUSU = str(Path(sys.executable).parent / "tousu")
+ENV = {**os.environ, "TOUSU_NOW": "2026-11-21T09:00:00"}
+
+
+def intakes(folder: Path, count: int, start: int = 0) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return [build(INTAKE, dict(INTAKE_VALUES, customer_name=f"客户{i}", phone=f"138{i:08d}", target=f"对象{i}"),
+                  folder / f"受理-{i:03d}.xlsx") for i in range(start, start + count)]
+
+
+def start_watch(ws: Path, *extra) -> subprocess.Popen:
+    return subprocess.Popen([TOUSU, "watch", "-w", str(ws), "--settle", "0.4", *extra], env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_until(condition, timeout=40.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def slow_copy(source: Path, target: Path, chunk: int = 1024, pause: float = 0.05) -> None:
+    """As over a share: the file appears and grows chunk by chunk."""
+    data = source.read_bytes()
+    with open(target, "wb") as fh:
+        for offset in range(0, len(data), chunk):
+            fh.write(data[offset:offset + chunk])
+            fh.flush()
+            time.sleep(pause)
+
+
+def archived_numbers(ws: Path) -> list[str]:
+    return sorted(p.name.split("-")[0] for p in (ws / "archive").rglob("*-受理记录单-v1.xlsx"))
+
+
+def test_settler_waits_for_a_file_to_stop_growing(tmp_path):
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(b"PK\x03\x04partial")
+    settler = Settler(settle=1.0)
+    assert settler.observe([path], 100.0) == [] and settler.observe([path], 100.5) == []
+    path.write_bytes(b"PK\x03\x04partial-more")
+    assert settler.observe([path], 101.2) == []                  # grew: the clock starts again
+    assert settler.observe([path], 102.0) == []                  # quiet 0.8 s only
+    assert settler.observe([path], 102.3) == []                  # quiet but not a whole zip yet
+    assert settler.observe([path], 104.3) == [path]              # still broken 2 s later: take it (refuse)
+
+
+def test_watch_drop_a_dozen_forms_garbage_and_a_lock_file(tmp_path):
+    ws = tmp_path / "ws"
+    forms = intakes(tmp_path / "forms", 12)
+    watcher = start_watch(ws)
+    try:
+        assert wait_until(lambda: (ws / "inbox").is_dir())
+        started = time.monotonic()
+        for i, form in enumerate(forms):
+            if i % 3 == 0:
+                slow_copy(form, ws / "inbox" / form.name)
+            else:
+                (ws / "inbox" / form.name).write_bytes(form.read_bytes())
+        (ws / "inbox" / "乱码.xlsx").write_bytes(os.urandom(3000))
+        (ws / "inbox" / "~$受理-000.xlsx").write_bytes(b"owner lock")
+        assert wait_until(lambda: len(archived_numbers(ws)) == 12 and (ws / "rejected" / "乱码.xlsx").exists())
+        elapsed = time.monotonic() - started
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        out, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0, err
+    assert archived_numbers(ws) == [f"TS202611{i:04d}" for i in range(1, 13)]
+    assert sorted(p.name for p in (ws / "inbox").iterdir()) == ["~$受理-000.xlsx"]
+    assert "不完整或已损坏" in (ws / "rejected" / "乱码.xlsx.错误说明.txt").read_text(encoding="utf-8") or \
+        "不是有效的" in (ws / "rejected" / "乱码.xlsx.错误说明.txt").read_text(encoding="utf-8")
+    assert (ws / "receipts" / "受理-005.xlsx.回执.txt").read_text(encoding="utf-8").count("投诉编号：TS202611") == 1
+    ledger = openpyxl.load_workbook(ws / "ledger" / "投诉管理台帐-2026.xlsx")["11月"]
+    assert sorted(row[1].value for row in ledger.iter_rows(min_row=2)) == archived_numbers(ws)
+    assert len(out.strip().splitlines()) == 13                   # one log line per file
+    assert len((ws / ".tousu" / "watch.log").read_text(encoding="utf-8").splitlines()) == 13
+    assert elapsed < 30
+
+
+def test_watcher_and_three_cli_runs_at_once_never_issue_a_number_twice(tmp_path):
+    ws = tmp_path / "ws"
+    dropped = intakes(tmp_path / "drop", 80)
+    batches = [intakes(tmp_path / f"cli{k}", 40, 100 + 40 * k) for k in range(3)]
+    watcher = start_watch(ws)
+    try:
+        assert wait_until(lambda: (ws / "inbox").is_dir())
+        runs = [subprocess.Popen([TOUSU, "process", "-w", str(ws), "--json", *map(str, batch)], env=ENV,
+                                 stdout=subprocess.PIPE, text=True) for batch in batches]
+        for form in dropped:
+            os.replace(form, ws / "inbox" / form.name)
+        outputs = [run.communicate(timeout=120)[0] for run in runs]
+        assert wait_until(lambda: len(archived_numbers(ws)) == 200, timeout=120)
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        watcher.communicate(timeout=30)
+    cli_numbers = [json.loads(line)["number"] for out in outputs for line in out.splitlines()]
+    numbers = archived_numbers(ws)
+    assert len(cli_numbers) == 120 and len(set(numbers)) == 200
+    assert numbers == [f"TS202611{i:04d}" for i in range(1, 201)]
+    assert list((ws / "inbox").iterdir()) == [] and list((ws / "rejected").iterdir()) == []
+
+
+def test_kill_9_mid_batch_then_restart_loses_nothing(tmp_path):
+    ws = tmp_path / "ws"
+    forms = intakes(tmp_path / "drop", 60)
+    (ws / "inbox").mkdir(parents=True)
+    for form in forms:
+        os.replace(form, ws / "inbox" / form.name)
+    watcher = start_watch(ws)
+    assert wait_until(lambda: len(archived_numbers(ws)) >= 10)
+    watcher.kill()                                                # kill -9 in the middle of the batch
+    watcher.wait()
+    watcher = start_watch(ws, "--once")
+    watcher.communicate(timeout=120)
+    assert watcher.returncode == 0
+    numbers = archived_numbers(ws)
+    assert numbers == [f"TS202611{i:04d}" for i in range(1, 61)]
+    assert list((ws / "inbox").iterdir()) == []
+    duplicates = list((ws / "archive").rglob("重复提交/*"))
+    assert len(duplicates) <= 1                                   # at most the file in hand when killed
