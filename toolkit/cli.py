@@ -14,7 +14,6 @@ from .clock import Clock
 from .deadlines import DeadlineRules
 from .errors import ConfigError, ToolkitError
 from .forms.values import ValueIssue, parse_datetime
-from .inbox import process_inbox
 from .paths import SAMPLES
 from .policy import SEVERITIES, load_policy
 from .process import check as check_file
@@ -303,19 +302,19 @@ def status(workspace, as_json):
 @workspace_option
 @json_option
 def demo(workspace, as_json):
-    """演示：把 samples/ 中的示例表单放入工作区 inbox/ 并全部处理一遍。
+    """演示主程序：把 samples/ 中的示例表单放入工作区 inbox/，由监视程序处理一遍后退出。
 
     例：tousu demo
     """
     ws = _open(workspace)
+    configure_logging(ws)
     for sample in sorted(SAMPLES.glob("*")):       # copied in name order: follow-ups after their intakes
         if sample.suffix.lower() in (".xlsx", ".xlsm", ".docx", ".xls", ".doc"):
             shutil.copyfile(sample, ws.inbox / sample.name)
-    receipts = process_inbox(ws, Clock.from_env(), "demo")
-    for receipt in receipts:
-        click.echo(json.dumps(receipt.to_json(), ensure_ascii=False) if as_json else receipt.describe() + "\n")
-    accepted = sum(r.status == "accepted" for r in receipts)
-    if not as_json:
-        click.echo(f"共处理 {len(receipts)} 个文件：受理 {accepted} 个，"
-                   f"拒收 {sum(r.status == 'refused' for r in receipts)} 个，"
-                   f"重复 {sum(r.status == 'duplicate' for r in receipts)} 个。工作区：{ws.root}")
+    Watcher(ws, Clock.from_env(), settle=0.2).run(once=True)
+    info = workspace_status(ws, Clock.from_env().now())
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False))
+        return
+    click.echo(f"\n今日受理 {info['today']['accepted']} 份，拒收 {info['today']['refused']} 份。"
+               f"归档：{ws.archive}；退回：{ws.rejected}；回执：{ws.receipts}；台帐：{ws.ledger}")

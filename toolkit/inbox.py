@@ -1,15 +1,11 @@
-"""One pass over <ws>/inbox/: each complete file is processed and ends in exactly one place —
-its case folder (accepted or duplicate) or rejected/ beside a 错误说明 — and the clerk gets
-receipts/<name>.回执.txt. The watcher calls this; so does `tousu demo`."""
+"""The inbox side of filing: which files wait in <ws>/inbox/, and where a processed one ends — its
+case folder (accepted or duplicate) or rejected/ beside a 错误说明 — with the clerk's receipt in
+receipts/<name>.回执.txt."""
 import os
 import shutil
 from datetime import datetime
 from pathlib import Path
 
-from .batch import refresh_ledgers
-from .clock import LOCAL_ZONE, Clock
-from .ledger import case_years
-from .process import process
 from .receipt import Receipt
 from .workspace import is_lock_or_partial
 
@@ -57,16 +53,3 @@ def file_away(ws, path: Path, receipt: Receipt, now: datetime) -> Path:
         target = ws.root / receipt.archived
     (ws.receipts / f"{name}.回执.txt").write_text(receipt.describe() + "\n", encoding="utf-8")
     return target
-
-
-def process_inbox(ws, clock: Clock = Clock(), submitted_by: str = "inbox") -> list[Receipt]:
-    receipts = []
-    for path in pending(ws):
-        arrived = datetime.fromtimestamp(path.stat().st_mtime, LOCAL_ZONE).replace(tzinfo=None, microsecond=0)
-        now = clock.now()
-        receipt = process(path, ws, clock, submitted_by, path.name, min(arrived, now))
-        file_away(ws, path, receipt, now)
-        receipts.append(receipt)
-    years = case_years(ws.journal, [r.number for r in receipts if r.status == "accepted"])
-    refresh_ledgers(ws, years, clock.now())
-    return receipts

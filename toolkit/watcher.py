@@ -152,4 +152,4 @@ def configure_logging(ws) -> None:
         handler.setFormatter(formatter)
         log.addHandler(handler)
     log.setLevel(logging.INFO)
-    logging.getLogger("watchdog").setLevel(logging.ERROR)
+    logging.getLogger("watchdog").setLevel(logging.CRITICAL)   # its shutdown race message is harmless
