@@ -1,6 +1,7 @@
 """The inbox side of filing: which files wait in <ws>/inbox/, and where a processed one ends — its
 case folder (accepted or duplicate) or rejected/ beside a 错误说明 — with the clerk's receipt in
 receipts/<name>.回执.txt."""
+import json
 import os
 import shutil
 from datetime import datetime
@@ -52,4 +53,6 @@ def file_away(ws, path: Path, receipt: Receipt, now: datetime) -> Path:
         path.unlink()
         target = ws.root / receipt.archived
     (ws.receipts / f"{name}.回执.txt").write_text(receipt.describe() + "\n", encoding="utf-8")
+    machine = {**receipt.to_json(), "number_cell": receipt.number_cell, "case_status": receipt.case_status}
+    (ws.receipts / f"{name}.回执.json").write_text(json.dumps(machine, ensure_ascii=False), encoding="utf-8")
     return target

@@ -152,4 +152,6 @@ def _register(ws, examined: Examined, original_name: str, arrived_at: datetime, 
     with journal.transaction():
         archive.publish(ws, relative)
         journal.mark_archived(file_id)
-    return _receipt(examined, "accepted", number, relative, state)
+    receipt = _receipt(examined, "accepted", number, relative, state)
+    receipt.number_cell = reading.where(reading.kind.number_field) or None
+    return receipt

@@ -24,6 +24,7 @@ class Receipt:
     problems: list = field(default_factory=list)
     archived: str | None = None              # archive path relative to the workspace
     case_status: str | None = None           # the case's status after this form (text only, not in JSON)
+    number_cell: str | None = None           # where the form carries its 投诉编号 (for writing it back)
 
     @property
     def ok(self) -> bool:

@@ -53,7 +53,14 @@ def _rows(kind, values: dict, layout: str) -> list:
 
 def build_xlsx(kind, values: dict, path: Path, layout: str = "annex", defined_names: bool = False) -> Path:
     book = openpyxl.Workbook()
-    ws = book.active
+    fill_sheet(book.active, kind, values, layout, defined_names)
+    book.save(path)
+    return path
+
+
+def fill_sheet(ws, kind, values: dict, layout: str = "annex", defined_names: bool = False) -> None:
+    """Lay the form out on a worksheet (of a new workbook, or of the Excel button workbook)."""
+    book = ws.parent
     ws.title = kind.name
     rows = _rows(kind, values, layout)
     width = max(sum(span for _, span, _ in row) for row in rows)
@@ -85,8 +92,6 @@ def build_xlsx(kind, values: dict, path: Path, layout: str = "annex", defined_na
         ws.cell(offset, 1, note).font = Font(name=FONT, size=9)
     for col in range(1, width + 1):
         ws.column_dimensions[get_column_letter(col)].width = 18
-    book.save(path)
-    return path
 
 
 def _east_asian(run, size: float | None = None, bold: bool = False) -> None:

@@ -79,14 +79,16 @@ class Source:
 # ---------------------------------------------------------------- xlsx
 def load_xlsx(data: bytes, keep_vba: bool = False) -> Source:
     book = openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba, rich_text=False)
-    grids = [_sheet_grid(ws, index) for index, ws in enumerate(book.worksheets)
-             if ws.sheet_state == "visible"]
+    visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
+    active = book.active if book.active in visible else (visible[0] if visible else None)
+    ordered = [active] + [ws for ws in visible if ws is not active] if active else []
+    grids = [_sheet_grid(ws, "" if ws is active else f"{ws.title}!") for ws in ordered]
     headings = [c.text for g in grids for c in g.distinct() if c.row <= HEADING_ROWS and c.text]
     return Source("xlsx", grids, book, headings)
 
 
-def _sheet_grid(ws, index: int) -> Grid:
-    prefix = "" if index == 0 else f"{ws.title}!"
+def _sheet_grid(ws, prefix: str) -> Grid:
+    """The sheet's cells; `prefix` names the sheet in cell references unless it is the active one."""
     grid = Grid(ws.title, max_row=min(ws.max_row, MAX_ROWS), max_col=min(ws.max_column, MAX_COLS))
     merged = {}
     for rng in ws.merged_cells.ranges:

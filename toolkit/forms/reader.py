@@ -57,14 +57,22 @@ class Reading:
         return [p for p in self.problems if p.level == "error"]
 
 
-def recognise(source: Source, kinds) -> object | None:
-    """The kind whose title appears first in the headings; else the kind most of whose labels
-    are on the form."""
-    for text in source.headings:
+def kind_by_title(headings, kinds) -> object | None:
+    """The kind whose title appears first in the headings (longest title wins within one text)."""
+    for text in headings:
         folded = normalise(text)
         hits = [(len(t), k) for k in kinds for t in k.titles if normalise(t) in folded]
         if hits:
             return max(hits, key=lambda h: h[0])[1]
+    return None
+
+
+def recognise(source: Source, kinds) -> object | None:
+    """The kind whose title appears first in the headings; else the kind most of whose labels
+    are on the form."""
+    by_title = kind_by_title(source.headings, kinds)
+    if by_title is not None:
+        return by_title
     best, best_share = None, FALLBACK_SHARE
     for kind in kinds:
         found = _locate(source, kind)
