@@ -128,7 +128,7 @@ def test_kill_9_mid_batch_then_restart_loses_nothing(tmp_path):
     (ws / "inbox").mkdir(parents=True)
     for form in forms:
         os.replace(form, ws / "inbox" / form.name)
-    watcher = start_watch(ws)
+    watcher = start_watch(ws, "--poll", "0.3")                     # the polling observer of network shares
     assert wait_until(lambda: len(archived_numbers(ws)) >= 10)
     watcher.kill()                                                # kill -9 in the middle of the batch
     watcher.wait()
@@ -140,3 +140,19 @@ def test_kill_9_mid_batch_then_restart_loses_nothing(tmp_path):
     assert list((ws / "inbox").iterdir()) == []
     duplicates = list((ws / "archive").rglob("重复提交/*"))
     assert len(duplicates) <= 1                                   # at most the file in hand when killed
+
+
+def test_status_shows_pending_files_counts_and_recent_refusals(tmp_path):
+    ws = tmp_path / "ws"
+    (ws / "inbox").mkdir(parents=True)
+    (ws / "inbox" / "旧表.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    for form in intakes(tmp_path / "drop", 2):
+        os.replace(form, ws / "inbox" / form.name)
+    done = subprocess.run([TOUSU, "status", "-w", str(ws), "--json"], env=ENV, capture_output=True, text=True)
+    assert sorted(json.loads(done.stdout)["pending"]) == ["受理-000.xlsx", "受理-001.xlsx", "旧表.xls"]
+    subprocess.run([TOUSU, "watch", "-w", str(ws), "--once", "--settle", "0.2"], env=ENV, capture_output=True,
+                   timeout=60, check=True)
+    info = json.loads(subprocess.run([TOUSU, "status", "-w", str(ws), "--json"], env=ENV, capture_output=True,
+                                     text=True).stdout)
+    assert info["pending"] == [] and info["today"] == {"accepted": 2, "refused": 1}
+    assert info["recent_refusals"][0]["file"] == "旧表.xls" and "另存为 .xlsx" in info["recent_refusals"][0]["problem"]
