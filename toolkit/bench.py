@@ -1,0 +1,159 @@
+"""python -m toolkit.bench [--forms N] [--small N] [--large N]: the figures of SPEC §16, printed as a
+table. Every input is generated here; nothing outside a temporary folder is touched.
+
+- per-form processing (number written into the archived copy, ledger included once per batch) against
+  the unavoidable floor: openpyxl load + save of the same files;
+- watcher drop -> archived latency, p50 / p95, with the default settle interval;
+- `ledger rebuild` for a small and a large archive, wall time and peak RSS, and the growth factor."""
+import argparse
+import json
+import multiprocessing
+import resource
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import openpyxl
+
+from .archive import archived_name, sidecar_of
+from .batch import process_batch, rebuild_all
+from .clock import Clock
+from .forms.build import build
+from .forms.kinds import INTAKE
+from .intake import plain
+from .watcher import Watcher
+from .workspace import Workspace
+
+CLOCK = Clock(datetime(2026, 12, 31, 12, 0))
+CHANNELS = ("客服热线", "营业厅", "微信公众号", "XX能源服务质量监督热线批转", "投诉专线")
+UNITS = ("业务发展群", "管网运营赋能群", "客户创值赋能群", "建设交付赋能群")
+
+
+def intake_values(i: int) -> dict:
+    received = datetime(2026, 1, 1, 8) + timedelta(minutes=53 * i % (360 * 24 * 60))
+    return dict(customer_name=f"客户{i}", address=f"三明市梅列区列东街{i % 300}号", phone=f"13{i:09d}",
+                target=f"对象{i % 700}", received_at=received, channel=CHANNELS[i % len(CHANNELS)],
+                receiver="林晓燕", severity="重大" if i % 17 == 0 else "非重大", unit=UNITS[i % len(UNITS)],
+                content=f"第{i}号投诉：燃气费异常，抄表员未入户。", demand="核实并退费。")
+
+
+def make_forms(folder: Path, count: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return [build(INTAKE, intake_values(i), folder / f"受理-{i:05d}.xlsx") for i in range(count)]
+
+
+def floor_seconds(forms: list[Path], out: Path) -> float:
+    out.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    for path in forms:
+        openpyxl.load_workbook(path).save(out / path.name)
+    return time.perf_counter() - started
+
+
+def processing_seconds(forms: list[Path], root: Path) -> float:
+    ws = Workspace.open(root)
+    started = time.perf_counter()
+    receipts, _ = process_batch(ws, forms, CLOCK, "bench")
+    elapsed = time.perf_counter() - started
+    assert all(r.status == "accepted" for r in receipts), [r.problems for r in receipts if r.status != "accepted"]
+    return elapsed
+
+
+def watcher_latencies(forms: list[Path], root: Path, gap: float = 0.3) -> list[float]:
+    ws = Workspace.open(root)
+    watcher = Watcher(ws, CLOCK)                                   # default settle interval from the policy
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    latencies = []
+    try:
+        for index, form in enumerate(forms):
+            dropped = time.perf_counter()
+            shutil.copyfile(form, ws.inbox / form.name)
+            receipt = ws.receipts / f"{form.name}.回执.json"
+            while not receipt.exists():
+                time.sleep(0.01)
+            latencies.append(time.perf_counter() - dropped)
+            time.sleep(gap)
+    finally:
+        watcher.stop()
+        thread.join(timeout=10)
+    return latencies
+
+
+def synthetic_archive(root: Path, cases: int) -> None:
+    """An archive of `cases` intakes as the toolkit files them: form copy + provenance sidecar."""
+    ws = Workspace.open(root)
+    template = build(INTAKE, intake_values(0), root / "template.xlsx").read_bytes()
+    per_month: dict = {}
+    for i in range(cases):
+        values = intake_values(i)
+        received = values["received_at"]
+        seq = per_month[received.month] = per_month.get(received.month, 0) + 1
+        number = f"TS{received:%Y%m}{seq:04d}"
+        folder = ws.case_folder(number, received.year, received.month)
+        folder.mkdir(parents=True, exist_ok=True)
+        form = folder / archived_name(number, INTAKE.name, 1, ".xlsx")
+        form.write_bytes(template)
+        facts = {k: plain(values.get(k)) for k in (f.key for f in INTAKE.fields)}
+        facts.update(channel_class=ws.policy.channel_class(values["channel"])[0], number=None)
+        sidecar_of(form).write_text(json.dumps({
+            "original_name": f"受理-{i}.xlsx", "sha256": f"{i:064x}", "arrived_at": received.isoformat(),
+            "form": "intake", "version": 1, "number": number, "submitted_by": "bench", "order": i + 1,
+            "fields": facts, "problems": []}, ensure_ascii=False), encoding="utf-8")
+
+
+def _rebuild_child(root: str, queue) -> None:
+    started = time.perf_counter()
+    cases, _ = rebuild_all(Workspace.open(Path(root)), CLOCK)
+    queue.put((cases, time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def rebuild_figures(root: Path, cases: int) -> tuple[int, float, float]:
+    """(cases rebuilt, seconds, peak RSS MiB) measured in a fresh process."""
+    synthetic_archive(root, cases)
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_rebuild_child, args=(str(root), queue))
+    child.start()
+    result = queue.get()
+    child.join()
+    return result
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="tousu benchmark (SPEC §16)")
+    parser.add_argument("--forms", type=int, default=300, help="forms for the per-form figure")
+    parser.add_argument("--drops", type=int, default=30, help="drops for the watcher latency")
+    parser.add_argument("--small", type=int, default=1000, help="cases of the small rebuild")
+    parser.add_argument("--large", type=int, default=10000, help="cases of the large rebuild")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as temp:
+        temp = Path(temp)
+        forms = make_forms(temp / "forms", args.forms)
+        floor = floor_seconds(forms, temp / "floor")
+        ours = processing_seconds(forms, temp / "ws-process")
+        latencies = watcher_latencies(make_forms(temp / "drops", args.drops), temp / "ws-watch")
+        small = rebuild_figures(temp / "ws-small", args.small)
+        large = rebuild_figures(temp / "ws-large", args.large)
+    p50 = statistics.median(latencies)
+    p95 = sorted(latencies)[max(0, round(0.95 * len(latencies)) - 1)]
+    rows = [
+        ("floor: openpyxl load + save", f"{args.forms} forms", f"{floor:.2f} s", f"{1000 * floor / args.forms:.1f} ms/form", ""),
+        ("tousu process (batch, ledger once)", f"{args.forms} forms", f"{ours:.2f} s",
+         f"{1000 * ours / args.forms:.1f} ms/form", f"ratio {ours / floor:.2f}x (target <= 1.5x)"),
+        ("watcher drop -> archived", f"{args.drops} drops", f"p50 {p50:.2f} s", f"p95 {p95:.2f} s", "target p95 < 2 s"),
+        ("ledger rebuild", f"{small[0]} cases", f"{small[1]:.2f} s", f"peak {small[2]:.0f} MiB", ""),
+        ("ledger rebuild", f"{large[0]} cases", f"{large[1]:.2f} s", f"peak {large[2]:.0f} MiB",
+         f"growth {large[1] / small[1]:.1f}x for {large[0] / small[0]:.0f}x cases (target < 60 s, < 500 MB)"),
+    ]
+    widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
+    for row in rows:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+
+
+if __name__ == "__main__":
+    main()
