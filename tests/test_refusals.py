@@ -95,3 +95,34 @@ def test_a_refused_file_does_not_stop_the_batch(tousu, intake, tmp_path):
     bad.write_bytes(OLE)
     code, lines, _ = tousu("process", bad, intake())
     assert code == 1 and [l["status"] for l in lines] == ["refused", "accepted"]
+
+
+def test_the_watcher_moves_every_hostile_file_to_rejected(tmp_path, intake):
+    """Each case above dropped into inbox/: all end in rejected/ beside a Chinese 错误说明, nothing else."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    valid = intake().read_bytes()
+    inbox = tmp_path / "ws" / "inbox"
+    inbox.mkdir(parents=True)
+    for name, (make, _) in CASES.items():
+        (inbox / name).write_bytes(make(valid))
+    odd = "..\\..\\" + "投诉#%&{}$!'`~^ (copy) " * 9 + ".xls"     # 199 characters, 235 bytes, escape attempt
+    (inbox / odd).write_bytes(OLE)
+    tousu = str(Path(sys.executable).parent / "tousu")
+    done = subprocess.run([tousu, "watch", "-w", str(tmp_path / "ws"), "--once", "--settle", "0.2"],
+                          capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "TOUSU_NOW": "2026-11-21T09:00:00"})
+    assert done.returncode == 0, done.stderr
+    ws = tmp_path / "ws"
+    assert list(inbox.iterdir()) == [] and not list((ws / "archive").rglob("*.xlsx"))
+    rejected = sorted(p.name for p in (ws / "rejected").iterdir() if not p.name.endswith(".错误说明.txt"))
+    assert len(rejected) == len(CASES) + 1
+    for name in rejected:
+        explanation = (ws / "rejected" / f"{name}.错误说明.txt").read_text(encoding="utf-8")
+        assert "已拒收" in explanation and "请" in explanation
+    assert len(odd) == 199
+    safe = [n for n in rejected if "(copy)" in n]
+    assert len(safe) == 1 and len(safe[0].encode()) <= 180 and "\\" not in safe[0] and safe[0].endswith(".xls")
+    assert not safe[0].startswith(".")
+    assert all(p.parent == ws / "rejected" for p in (ws / "rejected").iterdir())

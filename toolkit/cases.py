@@ -1,7 +1,7 @@
 """A case's state derived from its forms alone (intake + feedbacks, callbacks, extensions, appeals
 in arrival order) and its automatic classification: status, severity, responsibility, deadlines and
 when each stage was met. The journal keeps the result; a rebuild derives the same from the archive."""
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from .deadlines import DeadlineRules, Deadlines
@@ -34,9 +34,7 @@ class CaseState:
     major_points: float | None = None               # 考核分值 written on the feedback (wins over the policy)
 
     def to_json(self) -> dict:
-        data = asdict(self)
-        data["deadlines"] = self.deadlines.to_json()
-        return data
+        return {**vars(self), "deadlines": self.deadlines.to_json()}
 
 
 def _staff_reasons(facts: dict) -> list:

@@ -3,6 +3,7 @@ repeat_window_days; rule 9 — cluster_people or more distinct customers about t
 any cluster_hours. Both concern 责任投诉, so they make a case *suspected* major until a feedback
 confirms 责任 (cases.derive decides). Computed over the whole group each time, so the result does not
 depend on the order the forms arrived in and a rebuild reproduces it."""
+from bisect import bisect_right
 from datetime import datetime, timedelta
 
 SEED_RULES = {
@@ -22,9 +23,11 @@ def repeat_customer(cases: list, window_days: int) -> dict:
     """{number: reason} for every case that is its customer's 3rd or later within the window.
     `cases`: one customer's [(number, received_at)]."""
     ordered = sorted(cases, key=lambda c: (c[1], c[0]))
+    moments = [c[1] for c in ordered]
     found = {}
     for index, (number, received) in enumerate(ordered):
-        earlier = [n for n, r in ordered[:index + 1] if received - r < timedelta(days=window_days)]
+        first = bisect_right(moments, received - timedelta(days=window_days))   # strictly inside the window
+        earlier = [n for n, _ in ordered[first:index + 1]]
         if len(earlier) >= 3:
             found[number] = {"rule": 8, "since": received.isoformat(timespec="seconds"),
                              "text": f"规则8：同一客户{window_days}日内第{len(earlier)}次投诉（{'、'.join(earlier)}）"}
@@ -35,9 +38,10 @@ def cluster(cases: list, hours: int, people: int) -> dict:
     """{number: reason} for every case inside a window of `hours` with `people` or more distinct
     customers. `cases`: one 投诉对象's [(number, received_at, customer_key)]."""
     ordered = sorted(cases, key=lambda c: (c[1], c[0]))
+    moments = [c[1] for c in ordered]
     found = {}
     for start, (_, opened, _) in enumerate(ordered):
-        window = [c for c in ordered[start:] if c[1] - opened <= timedelta(hours=hours)]
+        window = ordered[start:bisect_right(moments, opened + timedelta(hours=hours))]
         customers, trigger = set(), None
         for number, received, who in window:
             customers.add(who)
@@ -53,29 +57,51 @@ def cluster(cases: list, hours: int, people: int) -> dict:
     return found
 
 
+def _apply(journal, rule: int, peers: list, found: dict) -> list:
+    """Store rule `rule`'s reasons on the peers; returns the numbers whose reasons changed."""
+    changed = []
+    for peer in peers:
+        auto = dict(peer["auto"])
+        reason = found.get(peer["number"])
+        if reason is None:
+            auto.pop(str(rule), None)
+        else:
+            auto[str(rule)] = reason
+        if auto != peer["auto"]:
+            journal.set_auto(peer["number"], auto)
+            changed.append(peer["number"])
+    return changed
+
+
+def _repeat_group(journal, key: str, settings) -> list:
+    peers = journal.peers("customer_key", key)
+    found = repeat_customer([(p["number"], _moment(p["received_at"])) for p in peers], settings["repeat_window_days"])
+    return _apply(journal, 8, peers, found)
+
+
+def _cluster_group(journal, key: str, settings) -> list:
+    peers = journal.peers("target_key", key)
+    found = cluster([(p["number"], _moment(p["received_at"]), p["customer_key"] or p["number"]) for p in peers],
+                    settings["cluster_hours"], settings["cluster_people"])
+    return _apply(journal, 9, peers, found)
+
+
 def reclassify(journal, number: str, policy) -> list:
     """Recompute rules 8 and 9 around one case; returns the numbers whose reasons changed."""
     settings = policy.section("classification")
     case = journal.case(number)
     changed = []
-    groups = []
     if case["customer_key"]:
-        peers = journal.cases_where("customer_key", case["customer_key"])
-        groups.append((8, peers, repeat_customer([(c["number"], _moment(c["received_at"])) for c in peers],
-                                                 settings["repeat_window_days"])))
+        changed += _repeat_group(journal, case["customer_key"], settings)
     if case["target_key"]:
-        peers = journal.cases_where("target_key", case["target_key"])
-        groups.append((9, peers, cluster([(c["number"], _moment(c["received_at"]), c["customer_key"] or c["number"])
-                                          for c in peers], settings["cluster_hours"], settings["cluster_people"])))
-    for rule, peers, found in groups:
-        for peer in peers:
-            auto = dict(peer["auto"])
-            reason = found.get(peer["number"])
-            if reason is None:
-                auto.pop(str(rule), None)
-            else:
-                auto[str(rule)] = reason
-            if auto != peer["auto"]:
-                journal.set_auto(peer["number"], auto)
-                changed.append(peer["number"])
+        changed += _cluster_group(journal, case["target_key"], settings)
     return changed
+
+
+def reclassify_all(journal, policy) -> None:
+    """Rules 8 and 9 over every customer and every target once (the rebuild's pass)."""
+    settings = policy.section("classification")
+    for key in journal.distinct_keys("customer_key"):
+        _repeat_group(journal, key, settings)
+    for key in journal.distinct_keys("target_key"):
+        _cluster_group(journal, key, settings)

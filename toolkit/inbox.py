@@ -10,7 +10,7 @@ from pathlib import Path
 from .receipt import Receipt
 from .workspace import is_lock_or_partial
 
-SAFE_NAME_LIMIT = 120
+SAFE_NAME_BYTES = 180      # leaves room for ".错误说明.txt" / ".回执.json" within the 255-byte name limit
 
 
 def pending(ws) -> list[Path]:
@@ -20,12 +20,13 @@ def pending(ws) -> list[Path]:
 
 
 def safe_name(name: str) -> str:
-    """A file name that stays inside its folder and within path limits."""
+    """A file name that stays inside its folder (no separators, no control characters) and, with the
+    receipt's suffixes, within the file system's name length."""
     cleaned = "".join("_" if ch in '/\\:*?"<>|\0' or ord(ch) < 32 else ch for ch in name).strip(" .")
-    stem, dot, suffix = cleaned.rpartition(".")
-    if len(cleaned) > SAFE_NAME_LIMIT:
-        cleaned = (stem[:SAFE_NAME_LIMIT - len(suffix) - 1] + "." + suffix) if dot else cleaned[:SAFE_NAME_LIMIT]
-    return cleaned or "unnamed"
+    stem, suffix = os.path.splitext(cleaned)
+    while len((stem + suffix).encode("utf-8")) > SAFE_NAME_BYTES and stem:
+        stem = stem[:-1]
+    return (stem + suffix) or "unnamed"
 
 
 def _free(folder: Path, name: str, now: datetime) -> Path:
@@ -44,6 +45,9 @@ def file_away(ws, path: Path, receipt: Receipt, now: datetime) -> Path:
         explanation = target.with_name(target.name + ".错误说明.txt")
         explanation.write_text(receipt.describe() + "\n", encoding="utf-8")
         shutil.move(path, target)
+    elif receipt.status == "duplicate" and receipt.resumed:   # finishing a file interrupted after its commit
+        path.unlink()
+        target = ws.root / receipt.archived
     elif receipt.status == "duplicate":
         folder = (ws.root / receipt.archived).parent / "重复提交"
         folder.mkdir(parents=True, exist_ok=True)

@@ -110,10 +110,17 @@ class Journal:
         row = self.db.execute("SELECT * FROM cases WHERE number = ?", (number,)).fetchone()
         return None if row is None else self._case(row)
 
-    def cases_where(self, column: str, value: str) -> list:
+    def peers(self, column: str, value: str) -> list:
+        """What classification needs of the cases sharing a customer or a target: number,
+        received_at, customer_key and the automatic reasons."""
         assert column in ("customer_key", "target_key")
-        rows = self.db.execute(f"SELECT * FROM cases WHERE {column} = ? ORDER BY received_at, number", (value,))
-        return [self._case(row) for row in rows]
+        rows = self.db.execute(f"SELECT number, received_at, customer_key, auto FROM cases WHERE {column} = ? "
+                               f"ORDER BY received_at, number", (value,))
+        return [{**dict(row), "auto": json.loads(row["auto"])} for row in rows]
+
+    def distinct_keys(self, column: str) -> list:
+        assert column in ("customer_key", "target_key")
+        return [row[0] for row in self.db.execute(f"SELECT DISTINCT {column} FROM cases WHERE {column} != ''")]
 
     def put_case(self, number: str, received_at: datetime, customer_key: str, target_key: str,
                  facts: dict) -> None:

@@ -3,6 +3,7 @@ within everything else the pattern prints (per month for the default). Issuing h
 journal transaction (see journal.Journal.issue_number), so a number is never issued twice."""
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 
 _FIELD = re.compile(r"\{(YYYY|YY|MM|DD|seq)(?::0?(\d+)d)?\}")
@@ -30,7 +31,7 @@ class NumberPattern:
         return _FIELD.sub(lambda m: "*" if m.group(1) == "seq" else self._parts(moment)[m.group(1)],
                           self.pattern)
 
-    @property
+    @cached_property
     def regex(self) -> re.Pattern:
         out, last = [], 0
         for match in _FIELD.finditer(self.pattern):

@@ -129,8 +129,10 @@ def _register(ws, examined: Examined, original_name: str, arrived_at: datetime, 
         with journal.transaction():
             earlier = journal.kept_file_by_hash(examined.sha256)
             if earlier is not None:
-                return _receipt(examined, "duplicate", earlier["number"], earlier["path"],
-                                journal.case(earlier["number"])["state"])
+                receipt = _receipt(examined, "duplicate", earlier["number"], earlier["path"],
+                                   journal.case(earlier["number"])["state"])
+                receipt.resumed = earlier["original_name"] == original_name
+                return receipt
             number, version = REGISTER.get(a.kind, register_followup)(journal, pattern, a, reading, arrived_at)
             name = archive.archived_name(number, reading.kind.name, version, examined.path.suffix)
             received = datetime.fromisoformat(journal.case(number)["received_at"])

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from .archive import SIDECAR_SUFFIX
 from .cases import derive
-from .classify import reclassify
+from .classify import reclassify_all
 from .forms.labels import normalise
 from .intake import customer_key
 from .journal import Journal
@@ -56,8 +56,7 @@ def rebuild_journal(ws, progress=None) -> int:
     fresh = Journal(fresh_path)
     with fresh.transaction():
         numbers = _replay(fresh, ws, entries, progress)
-        for number in numbers:
-            reclassify(fresh, number, ws.policy)
+        reclassify_all(fresh, ws.policy)
         for number in numbers:
             fresh.set_state(number, derive(fresh.case(number), fresh.case_files(number), ws.policy).to_json())
         fresh.log(datetime.now().replace(microsecond=0), "rebuilt", None, cases=len(numbers), files=len(entries))

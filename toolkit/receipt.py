@@ -25,6 +25,7 @@ class Receipt:
     archived: str | None = None              # archive path relative to the workspace
     case_status: str | None = None           # the case's status after this form (text only, not in JSON)
     number_cell: str | None = None           # where the form carries its 投诉编号 (for writing it back)
+    resumed: bool = False                    # a duplicate of itself: the same file, accepted before a crash
 
     @property
     def ok(self) -> bool:

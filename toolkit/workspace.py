@@ -12,7 +12,7 @@ from .policy import Policy, load_policy
 FOLDERS = ("inbox", "archive", "rejected", "receipts", "ledger", "reports", "notices", ".tousu",
            ".tousu/staging")
 LOCK_TIMEOUT = 120
-IGNORED_PREFIXES = ("~$", ".~lock.", ".")
+IGNORED_PREFIXES = ("~$", ".~lock.")
 IGNORED_SUFFIXES = (".tmp", ".crdownload", ".part", ".partial", ".download")
 
 
