@@ -126,3 +126,27 @@ def test_the_watcher_moves_every_hostile_file_to_rejected(tmp_path, intake):
     assert len(safe) == 1 and len(safe[0].encode()) <= 180 and "\\" not in safe[0] and safe[0].endswith(".xls")
     assert not safe[0].startswith(".")
     assert all(p.parent == ws / "rejected" for p in (ws / "rejected").iterdir())
+
+
+def test_no_output_workbook_ever_holds_a_formula(tousu, form, workspace):
+    from toolkit.forms.kinds import FEEDBACK, INTAKE
+
+    from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
+    hostile = dict(customer_name='=HYPERLINK("http://evil","点我")', address="@SUM(1)", content="+cmd|' /C calc'!A0",
+                   demand="-2+3", target="\t=1")
+    for i in range(3):                                              # three times: a repeat customer too
+        tousu("process", form(INTAKE, dict(INTAKE_VALUES, **hostile, received_at=f"2026-11-{18 + i} 09:00")))
+    tousu("process", form(FEEDBACK, dict(FEEDBACK_VALUES, **{k: v for k, v in hostile.items() if k != "demand"},
+                                         result="=1+1", received_at="2026-11-18 09:00", **REVIEWED)))
+    tousu("score", "--month", "2026-11")
+    tousu("report", "--month", "2026-11")
+    outputs = list((workspace / "ledger").glob("*.xlsx")) + list((workspace / "reports").glob("*.xlsx"))
+    assert len(outputs) == 3
+    texts = 0
+    for path in outputs:
+        for sheet in openpyxl.load_workbook(path).worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", f"{path.name} {sheet.title}!{cell.coordinate}: {cell.value}"
+                    texts += isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@", "\t"))
+    assert texts >= 10
