@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from toolkit.cli import main
 from toolkit.forms.build import build
-from toolkit.forms.kinds import CALLBACK, FEEDBACK, INTAKE
+from toolkit.forms.kinds import INTAKE
 
 NOW = "2026-11-21T09:00:00"
 

@@ -4,7 +4,7 @@ backed by a real .xlsx file through openpyxl so that save() writes what Excel wo
 from pathlib import Path
 
 import openpyxl
-from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 
 class FakeRange:

@@ -1,10 +1,10 @@
 """Seed §1.2 rules 8 and 9, suspected until a feedback confirms 责任 (SPEC §6), with hand-worked deadlines."""
 from datetime import datetime
 
+from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
+
 from toolkit.forms.kinds import FEEDBACK, INTAKE
 from toolkit.workspace import Workspace
-
-from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
 
 
 def cases(workspace):

@@ -3,6 +3,8 @@ import threading
 from datetime import datetime
 
 import pytest
+from conftest import INTAKE_VALUES
+from fake_xlwings import FakeBook
 
 from toolkit import xl
 from toolkit.clock import Clock
@@ -10,9 +12,6 @@ from toolkit.forms.build import build
 from toolkit.forms.kinds import INTAKE
 from toolkit.watcher import Watcher
 from toolkit.workspace import Workspace
-
-from conftest import INTAKE_VALUES
-from fake_xlwings import FakeBook
 
 CLOCK = Clock(datetime(2026, 11, 21, 9, 0))
 
@@ -103,7 +102,6 @@ def test_udf_computes_a_deadline_in_a_cell(monkeypatch, tmp_path):
 def test_the_shipped_button_workbook(tmp_path, tousu, monkeypatch):
     import importlib
     import shutil
-    import sys
     import zipfile
 
     from toolkit.paths import TEMPLATES

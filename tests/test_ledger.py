@@ -3,12 +3,11 @@ import shutil
 from datetime import datetime
 
 import openpyxl
+from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
 
 from toolkit import sheets
 from toolkit.forms.kinds import FEEDBACK, INTAKE
 from toolkit.ledger import COLUMNS
-
-from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
 
 
 def ledger_rows(workspace, year=2026, sheet="11月"):

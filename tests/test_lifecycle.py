@@ -3,11 +3,10 @@ worked out by hand from the seed (附件3, §5–§7) and SPEC §5, §12."""
 from datetime import date, datetime
 
 import pytest
+from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED, archived_files
 
 from toolkit.forms.kinds import APPEAL, CALLBACK, EXTENSION, FEEDBACK, INTAKE
 from toolkit.workspace import Workspace
-
-from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED, archived_files
 
 
 def state(workspace, number="TS2026110001"):

@@ -2,15 +2,13 @@
 import re
 import shutil
 import subprocess
-from datetime import datetime
 
 import docx
 import pytest
+from conftest import FEEDBACK_VALUES, INTAKE_VALUES
 from docx.oxml.ns import qn
 
 from toolkit.forms.kinds import FEEDBACK, INTAKE
-
-from conftest import FEEDBACK_VALUES, INTAKE_VALUES
 
 
 def test_an_intake_of_11_20_is_overdue_on_11_27_and_gets_one_notice_over_two_runs(tousu, form, workspace):

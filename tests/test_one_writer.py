@@ -4,15 +4,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import INTAKE_VALUES, archived_files
 
 from toolkit import archive
 from toolkit.clock import Clock
-from toolkit.process import process
-from toolkit.workspace import Workspace
-
-from conftest import INTAKE_VALUES, archived_files
 from toolkit.forms.build import build
 from toolkit.forms.kinds import INTAKE
+from toolkit.process import process
+from toolkit.workspace import Workspace
 
 CLOCK = Clock(datetime(2026, 11, 21, 9, 0))
 

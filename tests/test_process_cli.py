@@ -5,7 +5,6 @@ from datetime import datetime
 
 import docx
 import openpyxl
-
 from conftest import NOW, archived_files
 
 

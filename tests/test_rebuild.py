@@ -3,11 +3,11 @@ states and files, and numbering continues after the highest archived number."""
 import shutil
 from datetime import datetime
 
+from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
+
 from toolkit.forms.kinds import CALLBACK, EXTENSION, FEEDBACK, INTAKE
 from toolkit.rebuild import rebuild_journal
 from toolkit.workspace import Workspace
-
-from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
 
 
 def snapshot(workspace):

@@ -6,7 +6,6 @@ import zipfile
 
 import openpyxl
 import pytest
-
 from conftest import archived_files
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -129,9 +128,9 @@ def test_the_watcher_moves_every_hostile_file_to_rejected(tmp_path, intake):
 
 
 def test_no_output_workbook_ever_holds_a_formula(tousu, form, workspace):
-    from toolkit.forms.kinds import FEEDBACK, INTAKE
-
     from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
+
+    from toolkit.forms.kinds import FEEDBACK, INTAKE
     hostile = dict(customer_name='=HYPERLINK("http://evil","点我")', address="@SUM(1)", content="+cmd|' /C calc'!A0",
                    demand="-2+3", target="\t=1")
     for i in range(3):                                              # three times: a repeat customer too

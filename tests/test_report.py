@@ -2,10 +2,9 @@
 from datetime import datetime
 
 import openpyxl
+from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
 
 from toolkit.forms.kinds import CALLBACK, FEEDBACK, INTAKE
-
-from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
 
 
 def test_report_rates_match_their_parts(tousu, form, workspace, tmp_path):

@@ -2,10 +2,9 @@
 from datetime import datetime, timedelta
 
 import openpyxl
+from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
 
 from toolkit.forms.kinds import APPEAL, FEEDBACK, INTAKE
-
-from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
 
 UNIT = "客户创值赋能群"
 

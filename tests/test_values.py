@@ -2,9 +2,16 @@ from datetime import datetime
 
 import pytest
 
-from toolkit.forms.values import SEVERITY_OPTIONS, Phone, Text, ValueIssue, normalise_phone, parse_datetime, \
-    ticked_options
 from toolkit.forms.reader import ConvertContext
+from toolkit.forms.values import (
+    SEVERITY_OPTIONS,
+    Phone,
+    Text,
+    ValueIssue,
+    normalise_phone,
+    parse_datetime,
+    ticked_options,
+)
 
 REF = datetime(2026, 11, 21, 9, 0)
 

@@ -9,13 +9,11 @@ import time
 from pathlib import Path
 
 import openpyxl
-import pytest
+from conftest import INTAKE_VALUES
 
 from toolkit.forms.build import build
 from toolkit.forms.kinds import INTAKE
 from toolkit.watcher import Settler
-
-from conftest import INTAKE_VALUES
 
 TOUSU = str(Path(sys.executable).parent / "tousu")
 ENV = {**os.environ, "TOUSU_NOW": "2026-11-21T09:00:00"}

@@ -70,7 +70,7 @@ def watcher_latencies(forms: list[Path], root: Path, gap: float = 0.3) -> list[f
     thread.start()
     latencies = []
     try:
-        for index, form in enumerate(forms):
+        for form in forms:
             dropped = time.perf_counter()
             shutil.copyfile(form, ws.inbox / form.name)
             receipt = ws.receipts / f"{form.name}.回执.json"

@@ -43,7 +43,7 @@ def cluster(cases: list, hours: int, people: int) -> dict:
     for start, (_, opened, _) in enumerate(ordered):
         window = ordered[start:bisect_right(moments, opened + timedelta(hours=hours))]
         customers, trigger = set(), None
-        for number, received, who in window:
+        for _, received, who in window:
             customers.add(who)
             if trigger is None and len(customers) >= people:
                 trigger = received

@@ -5,26 +5,25 @@ import json
 import shutil
 import signal
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import click
 
+from .batch import process_batch, rebuild_all
 from .clock import Clock
 from .deadlines import DeadlineRules
 from .errors import ConfigError, ToolkitError
 from .forms.values import ValueIssue, parse_datetime
+from .notices import STAGE_TEXT as NOTICE_STAGES
+from .notices import find_overdue, issue_notices
 from .paths import SAMPLES
 from .policy import SEVERITIES, load_policy
 from .process import check as check_file
-from .batch import process_batch, rebuild_all
-from .notices import STAGE_TEXT as NOTICE_STAGES
-from .notices import find_overdue, issue_notices
+from .receipt import STAGE_TEXT
 from .report import write_report, write_score_sheet
 from .scoring import score_month
 from .status import workspace_status
 from .watcher import Watcher, configure_logging
-from .receipt import STAGE_TEXT
 from .workspace import Workspace, default_root
 
 workspace_option = click.option(
@@ -80,7 +79,7 @@ def init(directory):
     例：tousu init 投诉共享
     """
     ws = Workspace.open(directory)
-    ws.journal
+    ws.journal.close()                          # creates the journal's schema
     click.echo(f"工作区已就绪：{ws.root}")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import openpyxl
 
 from .period import month_bounds
-from .scoring import late_stages, case_points, score_month
+from .scoring import case_points, late_stages, score_month
 from .sheets import save_atomically, write_table
 
 ANNEX_COLUMNS = ["序号", "投诉编号", "投诉时间", "投诉内容", "投诉地址/投诉人", "联系电话", "处理意见与结果",

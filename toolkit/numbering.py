@@ -3,8 +3,8 @@ within everything else the pattern prints (per month for the default). Issuing h
 journal transaction (see journal.Journal.issue_number), so a number is never issued twice."""
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 
 _FIELD = re.compile(r"\{(YYYY|YY|MM|DD|seq)(?::0?(\d+)d)?\}")
 

@@ -9,16 +9,16 @@ from datetime import datetime
 from pathlib import Path
 
 from . import archive
+from .cases import derive
+from .classify import reclassify
 from .clock import Clock
 from .deadlines import Deadlines
 from .errors import FormRefused
+from .followup import assess_followup, register_followup
 from .forms.grid import load_docx, load_xlsx
 from .forms.kinds import KINDS
 from .forms.reader import read, recognise
 from .forms.safety import refuse, sniff
-from .cases import derive
-from .classify import reclassify
-from .followup import assess_followup, register_followup
 from .intake import Assessment, assess_intake, register_intake
 from .numbering import NumberPattern
 from .policy import Policy

@@ -1,7 +1,7 @@
 """Writes the blank forms shipped in templates/ (python -m toolkit.templates)."""
 from .forms.build import build_docx, build_xlsx
-from .notice_template import write_notice_template
 from .forms.kinds import KINDS
+from .notice_template import write_notice_template
 from .paths import TEMPLATES
 
 

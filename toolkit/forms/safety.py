@@ -51,7 +51,7 @@ def sniff(path: Path, data: bytes) -> tuple[str | None, Problem | None]:
 
 
 def _check_zip(data: bytes, suffix: str) -> tuple[str | None, Problem | None]:
-    damaged = refuse(f"文件不完整或已损坏（可能未复制完成），请重新保存或重新复制后放入。")
+    damaged = refuse("文件不完整或已损坏（可能未复制完成），请重新保存或重新复制后放入。")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()

@@ -3,7 +3,7 @@ ValueIssue (a Chinese message) that the reader turns into a located problem."""
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from openpyxl.utils.datetime import from_excel
 
