@@ -12,6 +12,7 @@ from .forms.labels import normalise
 from .intake import customer_key
 from .journal import Journal
 from .numbering import NumberPattern
+from .problems import Problem
 
 
 def archived_sidecars(ws) -> list:
@@ -38,9 +39,8 @@ def _replay(journal: Journal, ws, entries: list, progress) -> list:
         journal.add_file(sha256=meta["sha256"], original_name=meta["original_name"],
                          arrived_at=datetime.fromisoformat(meta["arrived_at"]), kind=meta["form"], number=number,
                          version=meta["version"], path=ws.relative(form), status="archived",
-                         submitted_by=meta["submitted_by"], problems=[], facts=facts)
-        journal.db.execute("UPDATE files SET problems = ? WHERE id = last_insert_rowid()",
-                           (json.dumps(meta["problems"], ensure_ascii=False),))
+                         submitted_by=meta["submitted_by"], problems=[Problem(**p) for p in meta["problems"]],
+                         facts=facts)
         if progress and index % 500 == 0:
             progress(index, len(entries))
     return list(dict.fromkeys(numbers))
