@@ -153,3 +153,15 @@ def test_status_shows_pending_files_counts_and_recent_refusals(tmp_path):
                                      text=True).stdout)
     assert info["pending"] == [] and info["today"] == {"accepted": 2, "refused": 1}
     assert info["recent_refusals"][0]["file"] == "旧表.xls" and "另存为 .xlsx" in info["recent_refusals"][0]["problem"]
+
+
+def test_watch_json_prints_one_receipt_per_file_and_the_journal_can_live_elsewhere(tmp_path):
+    ws, journal = tmp_path / "ws", tmp_path / "local-disk" / "journal.sqlite3"
+    (ws / "inbox").mkdir(parents=True)
+    for form in intakes(tmp_path / "drop", 2):
+        os.replace(form, ws / "inbox" / form.name)
+    done = subprocess.run([TOUSU, "watch", "-w", str(ws), "--once", "--settle", "0.2", "--json"],
+                          env={**ENV, "TOUSU_JOURNAL": str(journal)}, capture_output=True, text=True, timeout=60)
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(l["status"], l["number"]) for l in lines] == [("accepted", "TS2026110001"), ("accepted", "TS2026110002")]
+    assert journal.exists() and not (ws / ".tousu" / "journal.sqlite3").exists()

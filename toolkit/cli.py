@@ -21,7 +21,7 @@ from .policy import SEVERITIES, load_policy
 from .process import check as check_file
 from .receipt import STAGE_TEXT
 from .report import write_report, write_score_sheet
-from .scoring import score_month
+from .scoring import PERSON_PENALTIES, score_month
 from .status import workspace_status
 from .watcher import Watcher, configure_logging
 from .workspace import Workspace, default_root
@@ -73,14 +73,18 @@ def main():
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def init(directory):
+@json_option
+def init(directory, as_json):
     """创建工作区目录结构（inbox、archive、rejected 等）。
 
     例：tousu init 投诉共享
     """
     ws = Workspace.open(directory)
     ws.journal.close()                          # creates the journal's schema
-    click.echo(f"工作区已就绪：{ws.root}")
+    if as_json:
+        click.echo(json.dumps({"workspace": str(ws.root), "journal": str(ws.journal_path)}, ensure_ascii=False))
+    else:
+        click.echo(f"工作区已就绪：{ws.root}")
 
 
 @main.command()
@@ -195,6 +199,9 @@ def score(month, workspace, as_json):
                    f"超时 {s.late} 起，合计扣 {s.points:g} 分")
         for line in s.lines:
             click.echo(f"    {line.number}  {line.points:g} 分  {line.reason}")
+    click.echo("对投诉主要责任人考核扣罚参考标准（办法10.1，供参考，不自动计算）：")
+    for level, text in PERSON_PENALTIES:
+        click.echo(f"    {level}：{text}")
 
 
 def _moment(text: str | None, clock: Clock):
@@ -262,14 +269,16 @@ def report(month, workspace, as_json):
 @click.option("--once", is_flag=True, help="处理完收件箱中现有文件后退出（供计划任务使用）。")
 @click.option("--settle", type=float, default=None, help="文件大小与修改时间保持不变多少秒后才处理（默认见策略）。")
 @workspace_option
-def watch(poll, once, settle, workspace):
+@json_option
+def watch(poll, once, settle, workspace, as_json):
     """监视工作区 inbox/：放入的表单自动编号、校验、归档或退回，并写回执（主程序）。
 
     例：tousu watch -w 投诉共享 --poll 5
     """
     ws = _open(workspace)
-    configure_logging(ws)
-    watcher = Watcher(ws, Clock.from_env(), poll, settle)
+    configure_logging(ws, console=not as_json)
+    watcher = Watcher(ws, Clock.from_env(), poll, settle,
+                      on_receipt=(lambda r: click.echo(json.dumps(r.to_json(), ensure_ascii=False))) if as_json else None)
     signal.signal(signal.SIGTERM, watcher.stop)
     signal.signal(signal.SIGINT, watcher.stop)
     click.echo(f"正在监视 {ws.inbox}（{'轮询 ' + str(poll) + ' 秒' if poll else '文件通知'}）；Ctrl+C 停止。", err=True)

@@ -83,13 +83,14 @@ class Wake(FileSystemEventHandler):
 
 class Watcher:
     def __init__(self, ws, clock: Clock = Clock(), poll: float | None = None, settle: float | None = None,
-                 rescan: float | None = None):
+                 rescan: float | None = None, on_receipt=None):
         settings = ws.policy.section("watch")
         self.ws, self.clock, self.poll = ws, clock, poll
         self.settler = Settler(settings["settle_seconds"] if settle is None else settle)
         self.rescan = settings["rescan_seconds"] if rescan is None else rescan
         self.wake = threading.Event()
         self.stopping = threading.Event()
+        self.on_receipt = on_receipt             # e.g. print each receipt as JSON (`tousu watch --json`)
 
     def stop(self, *_):
         self.stopping.set()
@@ -100,6 +101,8 @@ class Watcher:
         now = self.clock.now()
         receipt = process(path, self.ws, self.clock, "watcher", path.name)
         target = file_away(self.ws, path, receipt, now)
+        if self.on_receipt:
+            self.on_receipt(receipt)
         self._years.update(case_years(self.ws.journal, [receipt.number] if receipt.status == "accepted" else []))
         problems = "；".join(p.describe() for p in receipt.problems)
         return (f"{now:%Y-%m-%d %H:%M:%S} {path.name} -> {receipt.status} {receipt.number or ''} "
@@ -145,10 +148,12 @@ class Watcher:
             observer.join(timeout=5)
 
 
-def configure_logging(ws) -> None:
-    """One line per file to stdout and <ws>/.tousu/watch.log."""
+def configure_logging(ws, console: bool = True) -> None:
+    """One line per file to <ws>/.tousu/watch.log and, unless JSON is printed instead, to stdout."""
     formatter = logging.Formatter("%(message)s")
-    for handler in (logging.StreamHandler(sys.stdout), logging.FileHandler(ws.state / "watch.log", encoding="utf-8")):
+    handlers = [logging.FileHandler(ws.state / "watch.log", encoding="utf-8")]
+    handlers += [logging.StreamHandler(sys.stdout)] if console else []
+    for handler in handlers:
         handler.setFormatter(formatter)
         log.addHandler(handler)
     log.setLevel(logging.INFO)
