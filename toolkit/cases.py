@@ -4,6 +4,7 @@ when each stage was met. The journal keeps the result; a rebuild derives the sam
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from .classify import SEED_RULES
 from .deadlines import DeadlineRules, Deadlines
 
 STATUSES = ("待调查", "待审核", "处理中", "待回访", "重新处理", "已办结")
@@ -38,7 +39,6 @@ class CaseState:
 
 
 def _staff_reasons(facts: dict) -> list:
-    from .classify import SEED_RULES
     return [f"规则{n}：{SEED_RULES[n]}" for n in facts.get("major_rules") or []]
 
 

@@ -11,10 +11,9 @@ import click
 
 from .batch import process_batch, rebuild_all
 from .clock import Clock
-from .deadlines import DeadlineRules
+from .deadlines import STAGE_NAMES, DeadlineRules
 from .errors import ConfigError, ToolkitError
 from .forms.values import ValueIssue, parse_datetime
-from .notices import STAGE_TEXT as NOTICE_STAGES
 from .notices import find_overdue, issue_notices
 from .paths import SAMPLES
 from .policy import SEVERITIES, load_policy
@@ -236,7 +235,7 @@ def overdue(as_of, notices, workspace, as_json):
     click.echo(f"截至 {moment:%Y-%m-%d %H:%M}，超时未反馈 {len(items)} 项：")
     for item in items:
         notice = f"  督办单：{item.notice}" if item.notice else ""
-        click.echo(f"  {item.number}  {NOTICE_STAGES[item.stage]}  时限 {item.due.replace('T', ' ')}  "
+        click.echo(f"  {item.number}  {STAGE_NAMES[item.stage]}  时限 {item.due.replace('T', ' ')}  "
                    f"{item.unit or '未指定单位'}{notice}")
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from .calendar import WorkCalendar
 from .policy import REQUIRED_DATE, Policy
 
+STAGE_NAMES = {"investigation": "调查反馈", "handling": "处理反馈", "callback": "回访", "appeal": "申诉"}
 SECOND_CALLBACK_DAYS = 1  # seed 6.1: 承诺办结时限后 1 个自然日内第二次回访
 
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from docxtpl import DocxTemplate
 
+from .deadlines import STAGE_NAMES
 from .paths import TEMPLATES
 
 TEMPLATE = TEMPLATES / "附件4 投诉处理督办通知单.docx"
-STAGE_TEXT = {"investigation": "调查反馈", "handling": "处理反馈", "callback": "回访"}
 UNIT_STAGES = ("investigation", "handling")     # a notice goes to the unit; callbacks are the office's own
 
 
@@ -51,7 +51,7 @@ def find_overdue(journal, as_of: datetime) -> list[Overdue]:
 
 
 def notice_name(number: str, stage: str) -> str:
-    return f"{number}-督办通知单-{STAGE_TEXT[stage]}.docx"
+    return f"{number}-督办通知单-{STAGE_NAMES[stage]}.docx"
 
 
 def _context(case: dict, feedback: dict, item: Overdue, as_of: datetime, notice_days: int) -> dict:
@@ -60,7 +60,7 @@ def _context(case: dict, feedback: dict, item: Overdue, as_of: datetime, notice_
             "complainant": facts.get("customer_name") or "", "handler": item.unit or facts.get("receiver") or "",
             "notice_date": as_of.date().isoformat(),
             "due_date": (as_of.date() + timedelta(days=notice_days)).isoformat(),
-            "content": facts.get("content") or "", "stage": STAGE_TEXT[item.stage],
+            "content": facts.get("content") or "", "stage": STAGE_NAMES[item.stage],
             "original_due": item.due.replace("T", " ")[:16], "unit": item.unit or "",
             "person": feedback.get("person") or ""}
 

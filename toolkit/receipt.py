@@ -2,13 +2,12 @@
 Chinese text a clerk reads (the CLI summary and receipts/<name>.回执.txt)."""
 from dataclasses import dataclass, field
 
-from .deadlines import Deadlines
+from .deadlines import STAGE_NAMES, Deadlines
 
 STATUS_TEXT = {"accepted": "已受理", "refused": "已拒收", "duplicate": "重复提交（已有记录，未重复编号）"}
 FORM_TEXT = {"intake": "客户投诉受理记录单", "feedback": "客户投诉调查处理反馈单", "callback": "客户投诉回访记录单",
              "extension": "投诉处理延期申请单", "appeal": "投诉判定申诉单"}
-STAGE_TEXT = {"investigation": "调查反馈时限", "handling": "处理反馈时限", "callback": "回访时限",
-              "appeal": "申诉时限"}
+STAGE_TEXT = {stage: f"{name}时限" for stage, name in STAGE_NAMES.items()}
 
 
 @dataclass

@@ -5,11 +5,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from .deadlines import STAGE_NAMES
 from .period import month_bounds
 
 UNASSIGNED = "未指定单位"
 OFFICE = "服务管理办公室"
-STAGE_TEXT = {"investigation": "调查反馈", "handling": "处理反馈"}
 PERSON_PENALTIES = (
     ("重大投诉", "开除；留用察看；当月考核等级最高为C；扣罚当月绩效奖金1000–3000元（可根据情况选择其中1–3项）"),
     ("责任投诉", "当月考核等级最高为B；扣罚当月绩效奖金500–1000元"),
@@ -83,7 +83,7 @@ def score_month(journal, policy, month: str, now: datetime | None = None) -> lis
         late = late_stages(state, as_of)
         if late:
             score.late += 1
-            detail = "；".join(f"{STAGE_TEXT[s]}时限{(due or '')[:16].replace('T', ' ')}，"
+            detail = "；".join(f"{STAGE_NAMES[s]}时限{(due or '')[:16].replace('T', ' ')}，"
                               + (f"实际反馈{met[:16].replace('T', ' ')}" if met else "期末仍未反馈")
                               for s, due, met in late)
             score.add(number, f"未在时限内反馈（{detail}），每起扣0.5分（办法10.1备注）", Decimal("0.5"))

@@ -96,33 +96,36 @@ class Watcher:
         self.stopping.set()
         self.wake.set()
 
-    def handle(self, path: Path) -> str:
-        """Process one settled file and file it away; returns the log line."""
+    def handle(self, path: Path):
+        """Process one settled file and file it away; returns (receipt, log line)."""
         now = self.clock.now()
         receipt = process(path, self.ws, self.clock, "watcher", path.name)
         target = file_away(self.ws, path, receipt, now)
         if self.on_receipt:
             self.on_receipt(receipt)
-        self._years.update(case_years(self.ws.journal, [receipt.number] if receipt.status == "accepted" else []))
         problems = "；".join(p.describe() for p in receipt.problems)
-        return (f"{now:%Y-%m-%d %H:%M:%S} {path.name} -> {receipt.status} {receipt.number or ''} "
-                f"{self.ws.relative(target)} {problems}").rstrip()
+        return receipt, (f"{now:%Y-%m-%d %H:%M:%S} {path.name} -> {receipt.status} {receipt.number or ''} "
+                         f"{self.ws.relative(target)} {problems}").rstrip()
 
     def step(self) -> int:
         """One pass: take every settled file, then update the ledgers once. Returns files handled."""
-        self._years: set = set()
+        accepted = []
         handled = 0
         for path in self.settler.observe(pending(self.ws), time.monotonic()):
             if self.stopping.is_set():
                 break
             try:
-                log.info(self.handle(path))
+                receipt, line = self.handle(path)
+                log.info(line)
             except ConfigError as exc:          # the policy needs fixing: leave the file, say why
                 log.error(f"{path.name} 暂不处理：{exc}")
                 continue
             handled += 1
+            if receipt.status == "accepted":
+                accepted.append(receipt.number)
         if handled:
-            for message in refresh_ledgers(self.ws, self._years, self.clock.now()):
+            years = case_years(self.ws.journal, accepted)
+            for message in refresh_ledgers(self.ws, years, self.clock.now()):
                 log.warning(message)
         return handled
 

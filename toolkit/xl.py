@@ -11,12 +11,12 @@ from pathlib import Path
 
 from .batch import refresh_ledgers
 from .clock import Clock
-from .deadlines import DeadlineRules
+from .deadlines import STAGE_NAMES, DeadlineRules
 from .forms.kinds import KINDS
 from .forms.reader import kind_by_title
 from .forms.values import parse_datetime
 from .ledger import all_years
-from .notices import STAGE_TEXT, find_overdue, issue_notices
+from .notices import find_overdue, issue_notices
 from .period import month_of
 from .policy import load_policy
 from .receipt import STAGE_TEXT as DEADLINE_TEXT
@@ -117,7 +117,7 @@ def notices_today(book=None, clock: Clock = Clock()):
     with ws.lock():
         items = issue_notices(ws, find_overdue(ws.journal, now), now)
     rows = [["投诉编号", "超时环节", "时限", "责任部门", "督办通知单"]]
-    rows += [[i.number, STAGE_TEXT[i.stage], datetime.fromisoformat(i.due), i.unit, i.notice] for i in items]
+    rows += [[i.number, STAGE_NAMES[i.stage], datetime.fromisoformat(i.due), i.unit, i.notice] for i in items]
     return _show(book, "督办", rows)
 
 

@@ -4,7 +4,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from ..problems import Problem
+from ..problems import Problem, error
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -22,7 +22,8 @@ CHUNK = 1 << 16
 
 
 def refuse(message: str) -> Problem:
-    return Problem("error", "文件", "", message)
+    """A refusal of the file as a whole (no field, no cell)."""
+    return error("文件", "", message)
 
 
 def _save_as_hint(suffix: str) -> str:
