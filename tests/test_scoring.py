@@ -84,3 +84,9 @@ def test_appeals_upheld_cost_the_unit_and_changed_cost_the_office(tousu, form):
     # TS..01: responsible 1 + upheld appeal 0.5; TS..02 re-scored as non-responsible (0); office loses 1
     assert (units[UNIT]["responsible"], units[UNIT]["non_responsible"], units[UNIT]["points"]) == (1, 1, 1.5)
     assert (units["服务管理办公室"]["points"], units["服务管理办公室"]["lines"][0]["number"]) == (1.0, "TS2026110002")
+
+
+def test_a_malformed_month_is_a_usage_error(tousu):
+    for command in ("score", "report"):
+        code, _, output = tousu(command, "--month", "2026/11")
+        assert code == 2 and "YYYY-MM" in output

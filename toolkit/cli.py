@@ -16,6 +16,7 @@ from .errors import ConfigError, ToolkitError
 from .forms.values import ValueIssue, parse_datetime
 from .notices import find_overdue, issue_notices
 from .paths import SAMPLES
+from .period import BadMonth, month_bounds
 from .policy import SEVERITIES, load_policy
 from .process import check as check_file
 from .receipt import STAGE_TEXT
@@ -29,6 +30,19 @@ workspace_option = click.option(
     "-w", "--workspace", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="工作区目录（默认：环境变量 TOUSU_WORKSPACE，否则 ./watch）。")
 json_option = click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他系统读取）。")
+def _month(ctx, param, value: str) -> str:
+    try:
+        month_bounds(value)
+    except BadMonth as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def month_option(what: str):
+    """--month YYYY-MM, checked by click: a malformed month is a usage error (exit 2)."""
+    return click.option("--month", required=True, callback=_month, help=f"{what}，如 2026-11。")
+
+
 files_argument = click.argument("files", nargs=-1, required=True,
                                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
@@ -178,7 +192,7 @@ def ledger_rebuild(workspace, as_json):
 
 
 @main.command()
-@click.option("--month", required=True, help="考核月份（受理时间所在月），如 2026-11。")
+@month_option("考核月份（受理时间所在月）")
 @workspace_option
 @json_option
 def score(month, workspace, as_json):
@@ -240,7 +254,7 @@ def overdue(as_of, notices, workspace, as_json):
 
 
 @main.command()
-@click.option("--month", required=True, help="月报月份，如 2026-11。")
+@month_option("月报月份")
 @workspace_option
 @json_option
 def report(month, workspace, as_json):
