@@ -74,4 +74,6 @@ def tousu(workspace, monkeypatch):
 
 
 def archived_files(workspace: Path) -> list[str]:
-    return sorted(p.relative_to(workspace).as_posix() for p in (workspace / "archive").rglob("*") if p.is_file())
+    """The case files (archive/YYYY/MM/<编号>/…): refusal records and the counters are not case files."""
+    return sorted(p.relative_to(workspace).as_posix() for p in (workspace / "archive").glob("[0-9]*/*/*/**/*")
+                  if p.is_file())

@@ -10,6 +10,7 @@ from toolkit import archive
 from toolkit.clock import Clock
 from toolkit.forms.build import build
 from toolkit.forms.kinds import INTAKE
+from toolkit.journal import Journal
 from toolkit.process import process
 from toolkit.workspace import Workspace
 
@@ -61,7 +62,7 @@ def test_crash_before_commit_leaves_no_trace(tmp_path, monkeypatch):
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("killed")
-    monkeypatch.setattr(ws.journal, "log", crash)            # after the copy is staged, before COMMIT
+    monkeypatch.setattr(Journal, "log", crash)               # after the copy is staged, before COMMIT
     with pytest.raises(KeyboardInterrupt):
         process(form, ws, CLOCK)
     monkeypatch.undo()

@@ -11,13 +11,7 @@ from toolkit.workspace import Workspace
 
 
 def snapshot(workspace):
-    db = Workspace.open(workspace).journal.db
-    cases = [tuple(row) for row in db.execute("SELECT number, received_at, customer_key, target_key, facts, auto, "
-                                              "state FROM cases ORDER BY number")]
-    files = [tuple(row) for row in db.execute("SELECT sha256, original_name, arrived_at, kind, number, version, "
-                                              "path, status, submitted_by, problems, facts FROM files "
-                                              "WHERE status = 'archived' ORDER BY id")]
-    return cases, files
+    return Workspace.open(workspace).journal.snapshot()
 
 
 def test_rebuild_reproduces_cases_states_and_files(tousu, form, workspace):
@@ -33,9 +27,9 @@ def test_rebuild_reproduces_cases_states_and_files(tousu, form, workspace):
     tousu("process", form(EXTENSION, dict(number="TS2026110002", unit="管网运营赋能群", reason="待配件",
                                           extend_to=datetime(2026, 11, 30), approval="同意")))
     before = snapshot(workspace)
-    assert len(before[0]) == 6 and len(before[1]) == 9
+    assert len(before["cases"]) == 6 and len(before["files"]) == 9
     shutil.rmtree(workspace / ".tousu")
-    assert rebuild_journal(Workspace.open(workspace)) == 6
+    assert rebuild_journal(Workspace.open(workspace)).cases == 6
     assert snapshot(workspace) == before
     code, lines, _ = tousu("process", form(INTAKE, dict(INTAKE_VALUES, customer_name="新客户", phone="13600000000")))
     assert lines[0]["number"] == "TS2026110007"

@@ -1,14 +1,24 @@
-"""The case files (投诉事件档案): archive/YYYY/MM/<编号>/<编号>-<form>-v<N>.<ext>, each with a
-provenance sidecar (<file>.meta.json) from which a rebuild regenerates the journal. A form is first
-written to .tousu/staging/, the journal commits, then it is moved into place; recover() finishes
-or undoes whatever a crash left between those steps."""
-import json
-import os
+"""The case files (投诉事件档案): archive/YYYY/MM/<编号>/<编号>-<form>-v<N>.<ext>, each with its provenance
+sidecar (<file>.meta.json), refusal records under archive/拒收记录/YYYY-MM/, and the archive counters.
+A form is first written to archive/.staging/, the journal commits, then it is moved into place; an
+archived file is never replaced. recover() finishes or undoes whatever a crash left between those steps."""
+import hashlib
+import io
+from dataclasses import replace
 from pathlib import Path
 
+from .counters import Counters, read_counters, write_counters
+from .errors import ToolkitError
+from .files import TargetExists, move_no_replace, write_atomically
 from .forms.grid import write_text
 
 SIDECAR_SUFFIX = ".meta.json"
+REFUSALS = "拒收记录"
+CASE_FOLDERS = "[0-9][0-9][0-9][0-9]/[0-9][0-9]/*"
+
+
+class ArchiveConflict(ToolkitError):
+    """Publishing would replace an archived file: the journal does not agree with the archive."""
 
 
 def archived_name(number: str, form_name: str, version: int, suffix: str) -> str:
@@ -19,48 +29,87 @@ def sidecar_of(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
-def _write_atomically(path: Path, write) -> None:
-    temp = path.with_name(path.name + ".writing")
-    with open(temp, "wb") as fh:
-        write(fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(temp, path)
+def sidecars(archive: Path):
+    """Every provenance sidecar in the case folders (never the refusal records or staging)."""
+    return archive.glob(f"{CASE_FOLDERS}/*{SIDECAR_SUFFIX}")
 
 
-def stage(ws, reading, number: str, name: str, provenance: dict) -> Path:
-    """Write the form, with its number filled in, and its sidecar into staging."""
+def refusal_records(archive: Path):
+    return (archive / REFUSALS).glob("*/*.json")
+
+
+def refusal_path(ws, refusal) -> Path:
+    return ws.archive / REFUSALS / f"{refusal.arrived_at:%Y-%m}" / f"{refusal.submission}.json"
+
+
+def stage(ws, reading, name: str, provenance):
+    """Write the form, with its number filled in, and its sidecar into staging; returns the provenance
+    completed with the archived copy's SHA-256."""
     slot = reading.fields[reading.kind.number_field]
-    if slot.found and slot.slot is not None and slot.value != number:
-        write_text(slot.slot, slot.prefix + number)
+    if slot.found and slot.slot is not None and slot.value != provenance.number:
+        write_text(slot.slot, slot.prefix + provenance.number)
+    buffer = io.BytesIO()
+    reading.source.save(buffer)
+    data = buffer.getvalue()
+    provenance = replace(provenance, archived_sha256=hashlib.sha256(data).hexdigest())
+    ws.staging.mkdir(parents=True, exist_ok=True)
     target = ws.staging / name
-    _write_atomically(target, reading.source.save)
-    payload = json.dumps(provenance, ensure_ascii=False, indent=1).encode("utf-8")
-    _write_atomically(sidecar_of(target), lambda fh: fh.write(payload))
-    return target
+    write_atomically(target, data)
+    write_atomically(sidecar_of(target), provenance.dumps())
+    return provenance
+
+
+def ensure_free(ws, relative_path: str) -> None:
+    target = ws.root / relative_path
+    if target.exists() or sidecar_of(target).exists():
+        raise ArchiveConflict(f"归档位置已有文件「{relative_path}」，不会覆盖。日志与归档不一致，"
+                              f"请运行 tousu verify 查看，再运行 tousu ledger rebuild。")
 
 
 def publish(ws, relative_path: str) -> bool:
-    """Move a staged form and its sidecar into the case folder. True when it is in place."""
+    """Move a staged form and its sidecar into the case folder, never replacing anything. True when in place."""
     target = ws.root / relative_path
     staged = ws.staging / target.name
     target.parent.mkdir(parents=True, exist_ok=True)
     for source, destination in ((sidecar_of(staged), sidecar_of(target)), (staged, target)):
         if source.exists():
-            os.replace(source, destination)
+            try:
+                move_no_replace(source, destination)
+            except TargetExists:
+                raise ArchiveConflict(f"归档位置已有文件「{ws.relative(destination)}」，不会覆盖；"
+                                      f"请运行 tousu verify 查看。") from None
     return target.exists() and sidecar_of(target).exists()
 
 
-def recover(ws) -> None:
+def record_refusal(ws, refusal) -> None:
+    path = refusal_path(ws, refusal)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, refusal.dumps())
+
+
+def commit_counters(ws, journal) -> None:
+    """Raise the archive counters to the journal's; call inside the transaction, just before COMMIT."""
+    counters = read_counters(ws.archive) or Counters()
+    mine = journal.counters()
+    if not counters.covers(mine):
+        counters.raise_to(mine)
+        write_counters(ws.archive, counters)
+
+
+def recover(ws, journal) -> None:
     """Complete files whose journal row committed but whose move did not happen; forget rows
     whose staged copy is gone (their number stays used: sequences never go back); clear staged
     copies whose transaction never committed. Call with the workspace lock held."""
-    journal = ws.journal
     for row in journal.staged_files():
         with journal.transaction():
-            if publish(ws, row["path"]):
+            try:
+                placed = publish(ws, row["path"])
+            except ArchiveConflict:                 # never replace; `tousu verify` names what is there
+                placed = False
+            if placed:
                 journal.mark_archived(row["id"])
             else:
                 journal.drop_file(row["id"])
-    for leftover in ws.staging.glob("*"):       # written before a transaction that never committed
-        leftover.unlink(missing_ok=True)
+    if ws.staging.exists():
+        for leftover in ws.staging.iterdir():       # written before a transaction that never committed
+            leftover.unlink(missing_ok=True)

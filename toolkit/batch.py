@@ -1,10 +1,13 @@
 """A batch of files: each processed on its own, then the ledgers of the years they touched are
-rewritten once (SPEC §16: not once per form). A ledger locked by Excel is remembered and retried
-with the next batch."""
+rewritten once (SPEC §16: not once per form). A year is marked pending (.tousu/ledger.pending) as soon
+as a form of it is accepted, before its ledger is rewritten, so a crash or a failed write is repaired
+by the next batch or the next start; a year whose ledger is missing is written too, and partial files a
+crash left in ledger/ are removed. A ledger locked by Excel stays pending and is retried later."""
 from pathlib import Path
 
 from .clock import Clock
-from .ledger import all_years, case_years, write_ledger
+from .files import write_atomically
+from .ledger import case_years, ledger_path, write_ledger
 from .process import process
 from .rebuild import rebuild_journal
 from .sheets import WorkbookLocked
@@ -12,31 +15,65 @@ from .sheets import WorkbookLocked
 PENDING = "ledger.pending"
 
 
+def pending_years(ws) -> set[int]:
+    try:
+        return {int(y) for y in (ws.state / PENDING).read_text().split()}
+    except (OSError, ValueError):
+        return set()
+
+
+def _write_pending(ws, years) -> None:
+    write_atomically(ws.state / PENDING, " ".join(map(str, sorted(years))).encode("ascii"))
+
+
+def mark_pending(ws, years) -> None:
+    """Record that these years' ledgers must be rewritten (before anything else can fail)."""
+    todo = pending_years(ws)
+    if not set(years) <= todo:
+        _write_pending(ws, todo | set(years))
+
+
+def stale_years(ws) -> set[int]:
+    """Years pending a rewrite, and years of the journal that have no ledger file."""
+    return pending_years(ws) | {y for y in ws.journal.years() if not ledger_path(ws, y).exists()}
+
+
+def _remove_partial_ledgers(ws) -> None:
+    for leftover in ws.ledger.glob(".*.writing*"):
+        leftover.unlink(missing_ok=True)
+
+
 def refresh_ledgers(ws, years, now) -> list[str]:
-    """Rewrite the given years' ledgers (plus any left pending); returns messages for the clerk."""
-    pending_file = ws.state / PENDING
-    pending = {int(y) for y in pending_file.read_text().split()} if pending_file.exists() else set()
+    """Rewrite the given years' ledgers plus every stale one; returns messages for the clerk."""
+    mark_pending(ws, years)
+    if not stale_years(ws):
+        return []
     messages, still = [], set()
-    with ws.lock():
-        for year in sorted(set(years) | pending):
+    with ws.locked():
+        _remove_partial_ledgers(ws)
+        for year in sorted(stale_years(ws)):
             try:
                 write_ledger(ws, year, now)
             except WorkbookLocked as locked:
                 messages.append(str(locked))
                 still.add(year)
-        pending_file.write_text(" ".join(map(str, sorted(still))))
+        _write_pending(ws, still)
     return messages
 
 
 def process_batch(ws, paths: list[Path], clock: Clock = Clock(), submitted_by: str | None = None):
     """(receipts, messages) for files processed in place (the CLI's `tousu process`)."""
-    receipts = [process(path, ws, clock, submitted_by) for path in paths]
-    years = case_years(ws.journal, [r.number for r in receipts if r.status == "accepted"])
-    return receipts, refresh_ledgers(ws, years, clock.now())
+    receipts = []
+    for path in paths:
+        receipt = process(path, ws, clock, submitted_by)
+        receipts.append(receipt)
+        if receipt.status == "accepted":
+            mark_pending(ws, case_years(ws.journal, [receipt.number]))
+    return receipts, refresh_ledgers(ws, [], clock.now())
 
 
-def rebuild_all(ws, clock: Clock = Clock(), progress=None) -> tuple[int, list[str]]:
+def rebuild_all(ws, clock: Clock = Clock()):
     """`tousu ledger rebuild`: the journal from the archive, then every year's ledger."""
-    with ws.lock():
-        cases = rebuild_journal(ws, progress)
-    return cases, refresh_ledgers(ws, all_years(ws.journal), clock.now())
+    result = rebuild_journal(ws)
+    mark_pending(ws, ws.journal.years())
+    return result, refresh_ledgers(ws, [], clock.now())

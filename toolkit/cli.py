@@ -4,7 +4,11 @@ text or JSON. Library errors map to exit codes here and nowhere else:
 import json
 import shutil
 import signal
+import sqlite3
 import sys
+import tempfile
+import traceback
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -12,7 +16,7 @@ import click
 from .batch import process_batch, rebuild_all
 from .clock import Clock
 from .deadlines import STAGE_NAMES, DeadlineRules
-from .errors import ConfigError, ToolkitError
+from .errors import ConfigError, FormRefused, ToolkitError, WorkspaceUnavailable
 from .forms.values import ValueIssue, parse_datetime
 from .notices import find_overdue, issue_notices
 from .paths import SAMPLES
@@ -23,6 +27,7 @@ from .receipt import STAGE_TEXT
 from .report import write_report, write_score_sheet
 from .scoring import PERSON_PENALTIES, score_month
 from .status import workspace_status
+from .verify import verify as verify_workspace
 from .watcher import Watcher, configure_logging
 from .workspace import Workspace, default_root
 
@@ -47,18 +52,49 @@ files_argument = click.argument("files", nargs=-1, required=True,
                                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
 
+def _internal_error(exc: BaseException) -> str:
+    """Keep the traceback for the maintainer; the clerk reads where it is and what to do."""
+    stamp = datetime.now().strftime("%Y%m%d%H%M%S")
+    path = Path(tempfile.gettempdir()) / f"tousu-错误-{stamp}.log"
+    try:
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        where = f"详细信息已记录在 {path}"
+    except OSError:
+        where = "详细信息无法记录"
+    return f"内部错误（{type(exc).__name__}）：操作未完成，已写入的内容不受影响。{where}，请发给维护人员。"
+
+
 class Tousu(click.Group):
-    """Translates library errors into exit codes, in one place."""
+    """Translates every failure into a Chinese message and an exit code, in one place: a refused input 1;
+    usage, configuration or workspace problems 2. No command prints a Python traceback."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
         except ConfigError as exc:
             click.echo(f"配置错误：{exc}", err=True)
             sys.exit(2)
-        except ToolkitError as exc:
+        except WorkspaceUnavailable as exc:
+            click.echo(f"工作区错误：{exc}", err=True)
+            sys.exit(2)
+        except FormRefused as exc:
             click.echo(f"错误：{exc}", err=True)
             sys.exit(1)
+        except ToolkitError as exc:
+            click.echo(f"错误：{exc}", err=True)
+            sys.exit(2)
+        except OSError as exc:
+            click.echo(f"工作区错误：{WorkspaceUnavailable.from_os(exc, '无法读写')}", err=True)
+            sys.exit(2)
+        except sqlite3.Error as exc:
+            click.echo(f"工作区错误：日志数据库无法使用（{exc}）。请检查磁盘空间与权限；"
+                       f"日志损坏时运行 tousu ledger rebuild。", err=True)
+            sys.exit(2)
+        except Exception as exc:  # noqa: BLE001 - the last boundary: never a traceback for a clerk
+            click.echo(_internal_error(exc), err=True)
+            sys.exit(2)
 
 
 def _emit(receipts, as_json: bool) -> None:
@@ -93,7 +129,8 @@ def init(directory, as_json):
     例：tousu init 投诉共享
     """
     ws = Workspace.open(directory)
-    ws.journal.close()                          # creates the journal's schema
+    with ws.locked():                           # creates the journal's schema and the archive counters
+        pass
     if as_json:
         click.echo(json.dumps({"workspace": str(ws.root), "journal": str(ws.journal_path)}, ensure_ascii=False))
     else:
@@ -174,21 +211,49 @@ def ledger():
 def ledger_rebuild(workspace, as_json):
     """只凭 archive/ 重建日志与全部台帐（删除 .tousu/ 或 ledger/ 后也可恢复）。
 
+    无法读取的归档记录会被跳过并列出（退出码 1），不会中断重建。
+
     例：tousu ledger rebuild -w 投诉共享
     """
     ws = _open(workspace)
-
-    def progress(done, total):
-        if not as_json:
-            click.echo(f"已读取 {done}/{total} 份归档表单……", err=True)
-    cases, messages = rebuild_all(ws, Clock.from_env(), progress)
+    result, messages = rebuild_all(ws, Clock.from_env())
     years = sorted(p.name for p in ws.ledger.glob("投诉管理台帐-*.xlsx"))
     if as_json:
-        click.echo(json.dumps({"cases": cases, "ledgers": years, "messages": messages}, ensure_ascii=False))
+        click.echo(json.dumps({"cases": result.cases, "files": result.files, "refusals": result.refusals,
+                               "skipped": [{"path": p, "reason": r} for p, r in result.skipped],
+                               "ledgers": years, "messages": messages}, ensure_ascii=False))
     else:
-        click.echo(f"已从归档重建 {cases} 件投诉；台帐：{'、'.join(years) or '无'}")
+        click.echo(f"已从归档重建 {result.cases} 件投诉（表单 {result.files} 份，拒收记录 {result.refusals} 份）；"
+                   f"台帐：{'、'.join(years) or '无'}")
+        for path, reason in result.skipped:
+            click.echo(f"已跳过：{path}：{reason}")
         for message in messages:
             click.echo(f"提示：{message}")
+    if result.skipped:
+        sys.exit(1)
+
+
+@main.command()
+@workspace_option
+@json_option
+def verify(workspace, as_json):
+    """检查归档、日志、台帐与回执是否一致（只检查，不修改），逐条列出不一致之处及其路径。
+
+    有不一致时退出码为 1；处理方法见 README「tousu verify」一节。
+
+    例：tousu verify -w 投诉共享
+    """
+    findings = verify_workspace(_open(workspace))
+    if as_json:
+        click.echo(json.dumps({"ok": not findings, "findings": [f.to_json() for f in findings]}, ensure_ascii=False))
+    elif findings:
+        click.echo(f"发现 {len(findings)} 处不一致：")
+        for finding in findings:
+            click.echo(f"  {finding.path}：{finding.problem}")
+    else:
+        click.echo("归档、日志、台帐与回执一致。")
+    if findings:
+        sys.exit(1)
 
 
 @main.command()
@@ -240,7 +305,7 @@ def overdue(as_of, notices, workspace, as_json):
     moment = _moment(as_of, Clock.from_env())
     items = find_overdue(ws.journal, moment)
     if notices:
-        with ws.lock():
+        with ws.locked():
             issue_notices(ws, items, moment)
     if as_json:
         click.echo(json.dumps({"as_of": moment.isoformat(timespec="seconds"),
@@ -294,8 +359,11 @@ def watch(poll, once, settle, workspace, as_json):
                       on_receipt=(lambda r: click.echo(json.dumps(r.to_json(), ensure_ascii=False))) if as_json else None)
     signal.signal(signal.SIGTERM, watcher.stop)
     signal.signal(signal.SIGINT, watcher.stop)
-    click.echo(f"正在监视 {ws.inbox}（{'轮询 ' + str(poll) + ' 秒' if poll else '文件通知'}）；Ctrl+C 停止。", err=True)
-    watcher.run(once=once)
+    if once:
+        click.echo(f"正在处理 {ws.inbox} 中的现有文件……", err=True)
+    else:
+        click.echo(f"正在监视 {ws.inbox}（{'轮询 ' + str(poll) + ' 秒' if poll else '文件通知'}）；Ctrl+C 停止。", err=True)
+    sys.exit(watcher.run(once=once))
 
 
 @main.command()
@@ -312,11 +380,19 @@ def status(workspace, as_json):
         click.echo(json.dumps(info, ensure_ascii=False))
         return
     click.echo(f"待处理：{len(info['pending'])} 个文件" + (f"（{'、'.join(info['pending'])}）" if info["pending"] else ""))
+    for item in info["held"]:
+        click.echo(f"未能处理（留在收件箱）：{item['file']}：{item['reason']}")
+    if info["in_subfolders"]:
+        click.echo(f"收件箱子文件夹中的文件不会处理，请移到 inbox/ 下：{'、'.join(info['in_subfolders'])}")
+    if info["unfinished"]:
+        click.echo(f"处理中断、待完成：{'、'.join(info['unfinished'])}（监视程序启动时自动完成）")
+    if info["ledgers_pending"]:
+        click.echo(f"待更新的台帐年份：{'、'.join(map(str, info['ledgers_pending']))}（下一批次或 tousu ledger rebuild 时更新）")
     click.echo(f"今日：受理 {info['today']['accepted']} 份，拒收 {info['today']['refused']} 份")
     for item in info["recent_refusals"]:
         click.echo(f"最近拒收：{item['file']}（{item['at'].replace('T', ' ')}）{item['problem']}")
-    for line in info["recent_errors"]:
-        click.echo(f"最近错误：{line}")
+    for event in info["recent_events"]:
+        click.echo(f"最近事件：{event['at'].replace('T', ' ')} 日志已按归档重建（{event.get('cases', 0)} 件）")
 
 
 @main.command()
@@ -332,10 +408,11 @@ def demo(workspace, as_json):
     for sample in sorted(SAMPLES.glob("*")):       # copied in name order: follow-ups after their intakes
         if sample.suffix.lower() in (".xlsx", ".xlsm", ".docx", ".xls", ".doc"):
             shutil.copyfile(sample, ws.inbox / sample.name)
-    Watcher(ws, Clock.from_env(), settle=0.2).run(once=True)
+    code = Watcher(ws, Clock.from_env(), settle=0.2).run(once=True)
     info = workspace_status(ws, Clock.from_env().now())
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False))
-        return
+        sys.exit(code)
     click.echo(f"\n今日受理 {info['today']['accepted']} 份，拒收 {info['today']['refused']} 份。"
                f"归档：{ws.archive}；退回：{ws.rejected}；回执：{ws.receipts}；台帐：{ws.ledger}")
+    sys.exit(code)

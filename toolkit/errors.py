@@ -1,5 +1,7 @@
 """The library's own errors. Messages are the Chinese text a clerk or the office head reads;
-the CLI maps them to exit codes in one place (FormRefused -> 1, ConfigError -> 2)."""
+the CLI maps them to exit codes in one place (FormRefused -> 1, ConfigError and
+WorkspaceUnavailable -> 2)."""
+import errno
 
 
 class ToolkitError(Exception):
@@ -24,3 +26,29 @@ class FormRefused(ToolkitError):
     def __init__(self, problems):
         self.problems = list(problems)
         super().__init__("；".join(p.message for p in self.problems))
+
+
+class FileUnreadable(ToolkitError):
+    """The submitted file itself cannot be read (permissions, held open elsewhere, vanished)."""
+
+
+OS_FIXES = {
+    errno.ENOSPC: "磁盘已满，请清理磁盘空间后重试",
+    errno.EDQUOT: "磁盘配额已满，请清理空间后重试",
+    errno.EACCES: "没有权限，请检查该路径的读写权限（运行 tousu 的账户须能读写工作区）",
+    errno.EPERM: "操作不被允许，请检查该路径的权限，或文件是否被其他程序（如 Excel）占用",
+    errno.EROFS: "该位置是只读的，请检查共享或磁盘是否以只读方式挂载",
+    errno.ENOENT: "路径不存在，请检查工作区路径与共享是否可用",
+    errno.EIO: "读写出错，请检查磁盘或网络共享是否正常",
+}
+
+
+class WorkspaceUnavailable(ToolkitError):
+    """The workspace cannot be written or read right now (disk full, permissions, a vanished share, a
+    busy lock, a damaged journal that cannot be rebuilt): nothing the form did; retry later (exit 2)."""
+
+    @classmethod
+    def from_os(cls, exc: OSError, what: str) -> "WorkspaceUnavailable":
+        where = exc.filename or ""
+        fix = OS_FIXES.get(exc.errno, f"系统错误：{exc.strerror or exc}")
+        return cls(f"{what}{'「' + str(where) + '」' if where else ''}：{fix}。")

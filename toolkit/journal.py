@@ -1,15 +1,24 @@
-"""The journal: SQLite (WAL) under <ws>/.tousu/, derived state that a rebuild regenerates from
-archive/. Every write goes through Journal.transaction(), which opens with BEGIN IMMEDIATE so
-the watcher, CLI runs and Excel buttons serialise on the database's write lock."""
+"""The journal: SQLite (WAL), derived state that a rebuild regenerates from archive/. Every write goes
+through Journal.transaction(), which opens with BEGIN IMMEDIATE so the watcher, CLI runs and Excel
+buttons serialise on the database's write lock. A writable journal is only open while the workspace
+lock is held (see workspace.Workspace.locked); readers open it read-only. The schema has a version
+(PRAGMA user_version): a journal of another version is rebuilt, never half-read."""
 import json
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from .counters import Counters
+from .errors import ToolkitError
 from .numbering import NumberPattern
 
+SCHEMA_VERSION = 2
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS sequences (
     period TEXT PRIMARY KEY,
     last INTEGER NOT NULL
@@ -25,8 +34,11 @@ CREATE TABLE IF NOT EXISTS cases (
 );
 CREATE INDEX IF NOT EXISTS cases_customer ON cases (customer_key);
 CREATE INDEX IF NOT EXISTS cases_target ON cases (target_key);
+CREATE INDEX IF NOT EXISTS cases_received ON cases (received_at);
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
+    submission TEXT NOT NULL UNIQUE,    -- one row per file handed in, whatever happens to it
+    ord INTEGER NOT NULL,               -- archive-wide arrival order (survives rebuilds)
     sha256 TEXT NOT NULL,
     original_name TEXT NOT NULL,
     arrived_at TEXT NOT NULL,
@@ -40,7 +52,8 @@ CREATE TABLE IF NOT EXISTS files (
     facts TEXT NOT NULL DEFAULT '{}'    -- JSON: the form's values
 );
 CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
-CREATE INDEX IF NOT EXISTS files_number ON files (number);
+CREATE INDEX IF NOT EXISTS files_number ON files (number, ord);
+CREATE INDEX IF NOT EXISTS files_arrived ON files (arrived_at);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
     at TEXT NOT NULL,
@@ -50,26 +63,57 @@ CREATE TABLE IF NOT EXISTS events (
 );
 """
 KEPT = ("staged", "archived")
+DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+class JournalUnusable(ToolkitError):
+    """The journal file is damaged, of another schema version, or not a database at all."""
 
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 class Journal:
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA busy_timeout=60000")
-        with self.transaction():
-            for statement in _statements():
-                self.db.execute(statement)
+    def __init__(self, path: Path, readonly: bool = False):
+        self.path = path
+        try:
+            if readonly:
+                self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60,
+                                          isolation_level=None, check_same_thread=False)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA busy_timeout=60000")
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            tables = self.db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+            if readonly:
+                if version != SCHEMA_VERSION:
+                    raise JournalUnusable(f"日志 {path} 的格式版本为 {version}，应为 {SCHEMA_VERSION}")
+                return
+            if tables and version != SCHEMA_VERSION:
+                raise JournalUnusable(f"日志 {path} 的格式版本为 {version}，应为 {SCHEMA_VERSION}")
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            with self.transaction():
+                for statement in (s for s in SCHEMA.split(";") if s.strip()):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            if getattr(exc, "sqlite_errorcode", None) in DAMAGED:
+                raise JournalUnusable(f"日志 {path} 已损坏或不是数据库（{exc}）") from None
+            raise
 
     def close(self) -> None:
-        self.db.close()
+        if getattr(self, "db", None) is not None:
+            self.db.close()
+            self.db = None
 
     @contextmanager
     def transaction(self):
@@ -81,7 +125,27 @@ class Journal:
             raise
         self.db.execute("COMMIT")
 
-    # ------------------------------------------------------------------ numbers
+    # ------------------------------------------------------------------ counters
+    def counters(self) -> Counters:
+        """The journal's view of the archive counters: arrival order and every sequence."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'order'").fetchone()
+        sequences = {r["period"]: r["last"] for r in self.db.execute("SELECT period, last FROM sequences")}
+        return Counters(int(row["value"]) if row else 0, sequences)
+
+    def raise_counters(self, counters: Counters) -> None:
+        """Move the journal's counters up to `counters` (never down). Call inside transaction()."""
+        self.db.execute("INSERT INTO meta (key, value) VALUES ('order', ?) ON CONFLICT (key) DO UPDATE SET "
+                        "value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))", (str(counters.order),))
+        for period, seq in counters.sequences.items():
+            self._advance(period, seq)
+
+    def next_order(self) -> int:
+        """The next arrival order. Call inside transaction()."""
+        order = self.counters().order + 1
+        self.db.execute("INSERT INTO meta (key, value) VALUES ('order', ?) ON CONFLICT (key) DO UPDATE SET "
+                        "value = excluded.value", (str(order),))
+        return order
+
     def issue_number(self, pattern: NumberPattern, moment: datetime) -> str:
         """Next unused number of the moment's period. Call inside transaction()."""
         period = pattern.period(moment)
@@ -93,7 +157,7 @@ class Journal:
         return number
 
     def reserve_number(self, pattern: NumberPattern, number: str) -> None:
-        """Keep a number written on a form; later numbers of its period go past it."""
+        """Keep a number found in the archive; later numbers of its period go past it."""
         period, seq = pattern.split(number)
         self._advance(period, seq)
 
@@ -101,7 +165,7 @@ class Journal:
         self.db.execute("INSERT INTO sequences (period, last) VALUES (?, ?) ON CONFLICT (period) "
                         "DO UPDATE SET last = max(last, excluded.last)", (period, seq))
 
-    # ------------------------------------------------------------------ cases and files
+    # ------------------------------------------------------------------ cases
     @staticmethod
     def _case(row) -> dict:
         return {**dict(row), **{k: json.loads(row[k]) for k in ("facts", "auto", "state")}}
@@ -109,6 +173,9 @@ class Journal:
     def case(self, number: str):
         row = self.db.execute("SELECT * FROM cases WHERE number = ?", (number,)).fetchone()
         return None if row is None else self._case(row)
+
+    def case_numbers(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT number FROM cases ORDER BY received_at, number")]
 
     def peers(self, column: str, value: str) -> list:
         """What classification needs of the cases sharing a customer or a target: number,
@@ -128,7 +195,7 @@ class Journal:
                         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET received_at = excluded.received_at, "
                         "customer_key = excluded.customer_key, target_key = excluded.target_key, "
                         "facts = excluded.facts",
-                        (number, _iso(received_at), customer_key, target_key, json.dumps(facts, ensure_ascii=False)))
+                        (number, _iso(received_at), customer_key, target_key, _json(facts)))
 
     def cases_received(self, start: datetime, end: datetime) -> list:
         """Cases whose 受理时间 falls in [start, end), oldest first."""
@@ -136,44 +203,64 @@ class Journal:
                                "ORDER BY received_at, number", (_iso(start), _iso(end)))
         return [self._case(row) for row in rows]
 
-    def latest_facts(self, number: str, kind: str) -> dict:
-        row = self.db.execute(f"SELECT facts FROM files WHERE number = ? AND kind = ? AND status IN {KEPT} "
-                              f"ORDER BY id DESC LIMIT 1", (number, kind)).fetchone()
-        return json.loads(row["facts"]) if row else {}
+    def years(self) -> list[int]:
+        return [int(row[0]) for row in self.db.execute("SELECT DISTINCT substr(received_at, 1, 4) FROM cases ORDER BY 1")]
 
     def set_auto(self, number: str, auto: dict) -> None:
-        self.db.execute("UPDATE cases SET auto = ? WHERE number = ?", (json.dumps(auto, ensure_ascii=False), number))
+        self.db.execute("UPDATE cases SET auto = ? WHERE number = ?", (_json(auto), number))
 
     def set_state(self, number: str, state: dict) -> None:
-        self.db.execute("UPDATE cases SET state = ? WHERE number = ?", (json.dumps(state, ensure_ascii=False), number))
+        self.db.execute("UPDATE cases SET state = ? WHERE number = ?", (_json(state), number))
+
+    # ------------------------------------------------------------------ files
+    def latest_facts(self, number: str, kind: str) -> dict:
+        row = self.db.execute(f"SELECT facts FROM files WHERE number = ? AND kind = ? AND status IN {KEPT} "
+                              f"ORDER BY ord DESC LIMIT 1", (number, kind)).fetchone()
+        return json.loads(row["facts"]) if row else {}
 
     def case_files(self, number: str) -> list:
         """The case's kept forms in arrival order: [{kind, version, facts, arrived_at}]."""
         rows = self.db.execute(f"SELECT kind, version, facts, arrived_at FROM files WHERE number = ? "
-                               f"AND status IN {KEPT} ORDER BY id", (number,))
+                               f"AND status IN {KEPT} ORDER BY ord", (number,))
         return [{**dict(row), "facts": json.loads(row["facts"])} for row in rows]
 
     def kept_file_by_hash(self, sha256: str):
         return self.db.execute(f"SELECT * FROM files WHERE sha256 = ? AND status IN {KEPT} "
-                               "ORDER BY id LIMIT 1", (sha256,)).fetchone()
+                               "ORDER BY ord LIMIT 1", (sha256,)).fetchone()
+
+    def file_by_submission(self, submission: str):
+        return self.db.execute("SELECT * FROM files WHERE submission = ?", (submission,)).fetchone()
 
     def next_version(self, number: str, kind: str) -> int:
         row = self.db.execute(f"SELECT max(version) AS v FROM files WHERE number = ? AND kind = ? "
                               f"AND status IN {KEPT}", (number, kind)).fetchone()
         return (row["v"] or 0) + 1
 
-    def add_file(self, *, sha256, original_name, arrived_at, kind, number, version, path, status,
-                 submitted_by, problems, facts=None) -> int:
+    def add_file(self, provenance, path: str, status: str) -> int:
+        """Record an accepted form from its provenance (see provenance.Provenance)."""
+        p = provenance
         cursor = self.db.execute(
-            "INSERT INTO files (sha256, original_name, arrived_at, kind, number, version, path, status, "
-            "submitted_by, problems, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (sha256, original_name, _iso(arrived_at), kind, number, version, path, status, submitted_by,
-             json.dumps([p.to_json() for p in problems], ensure_ascii=False),
-             json.dumps(facts or {}, ensure_ascii=False)))
+            "INSERT INTO files (submission, ord, sha256, original_name, arrived_at, kind, number, version, path, "
+            "status, submitted_by, problems, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (p.submission, p.order, p.sha256, p.original_name, _iso(p.arrived_at), p.form, p.number, p.version,
+             path, status, p.submitted_by, _json([x.to_json() for x in p.problems]), _json(p.fields)))
         return cursor.lastrowid
 
+    def add_refusal(self, refusal) -> bool:
+        """Record a refused form once per submission; False when it was already recorded."""
+        r = refusal
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO files (submission, ord, sha256, original_name, arrived_at, kind, status, "
+            "submitted_by, problems) VALUES (?, ?, ?, ?, ?, ?, 'refused', ?, ?)",
+            (r.submission, r.order, r.sha256, r.original_name, _iso(r.arrived_at), r.form, r.submitted_by,
+             _json([x.to_json() for x in r.problems])))
+        return cursor.rowcount == 1
+
     def staged_files(self) -> list:
-        return self.db.execute("SELECT * FROM files WHERE status = 'staged' ORDER BY id").fetchall()
+        return self.db.execute("SELECT * FROM files WHERE status = 'staged' ORDER BY ord").fetchall()
+
+    def archived_paths(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT path FROM files WHERE status = 'archived'")}
 
     def mark_archived(self, file_id: int) -> None:
         self.db.execute("UPDATE files SET status = 'archived' WHERE id = ?", (file_id,))
@@ -181,10 +268,33 @@ class Journal:
     def drop_file(self, file_id: int) -> None:
         self.db.execute("DELETE FROM files WHERE id = ?", (file_id,))
 
+    def files_counted(self, day: str) -> dict:
+        """{status: count} of the files that arrived on `day` (YYYY-MM-DD)."""
+        return {row["status"]: row["n"] for row in self.db.execute(
+            "SELECT status, count(*) AS n FROM files WHERE substr(arrived_at, 1, 10) = ? GROUP BY status", (day,))}
+
+    def recent_refusals(self, limit: int) -> list:
+        return [{"file": row["original_name"], "at": row["arrived_at"],
+                 "problem": (json.loads(row["problems"]) or [{"message": ""}])[0]["message"]}
+                for row in self.db.execute("SELECT original_name, arrived_at, problems FROM files "
+                                           "WHERE status = 'refused' ORDER BY ord DESC LIMIT ?", (limit,))]
+
+    def snapshot(self) -> dict:
+        """Everything derived from the archive, comparable between two journals (no row ids)."""
+        cases = {row["number"]: tuple(row) for row in self.db.execute(
+            "SELECT number, received_at, customer_key, target_key, facts, auto, state FROM cases")}
+        files = {row["submission"]: tuple(row) for row in self.db.execute(
+            "SELECT submission, ord, sha256, original_name, arrived_at, kind, number, version, path, status, "
+            "submitted_by, problems, facts FROM files")}
+        return {"cases": cases, "files": files, "counters": self.counters().to_json()}
+
+    # ------------------------------------------------------------------ events
     def log(self, at: datetime, kind: str, number: str | None = None, **detail) -> None:
         self.db.execute("INSERT INTO events (at, number, kind, detail) VALUES (?, ?, ?, ?)",
-                        (_iso(at), number, kind, json.dumps(detail, ensure_ascii=False)))
+                        (_iso(at), number, kind, _json(detail)))
 
-
-def _statements():
-    return [s for s in SCHEMA.split(";") if s.strip()]
+    def events(self, kinds: tuple, limit: int) -> list:
+        marks = ",".join("?" * len(kinds))
+        return [{**dict(row), "detail": json.loads(row["detail"])} for row in self.db.execute(
+            f"SELECT at, number, kind, detail FROM events WHERE kind IN ({marks}) ORDER BY id DESC LIMIT ?",
+            (*kinds, limit))]

@@ -3,6 +3,7 @@ journal -> archive -> receipt. The watcher, `tousu process`/`check` and the Exce
 call process() or check()."""
 import getpass
 import hashlib
+import secrets
 import socket
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,15 +14,18 @@ from .cases import derive
 from .classify import reclassify
 from .clock import Clock
 from .deadlines import Deadlines
-from .errors import FormRefused
+from .errors import FileUnreadable, FormRefused
+from .files import printable
 from .followup import assess_followup, register_followup
 from .forms.grid import load_docx, load_xlsx
 from .forms.kinds import KINDS
 from .forms.reader import read, recognise
 from .forms.safety import refuse, sniff
 from .intake import Assessment, assess_intake, register_intake
+from .journal import KEPT
 from .numbering import NumberPattern
 from .policy import Policy
+from .provenance import Provenance, Refusal
 from .receipt import Receipt
 
 ASSESS = {"intake": assess_intake}
@@ -50,9 +54,22 @@ def default_submitter() -> str:
         return "unknown"
 
 
+def new_submission_id(now: datetime) -> str:
+    """One id per file handed in (the watcher's claim, or one CLI file): time, then random."""
+    return f"{now:%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
+
+
+def read_submitted(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise FileUnreadable(f"无法读取文件「{printable(path.name)}」：{exc.strerror or exc}。"
+                             f"请确认文件没有被其他程序占用、运行 tousu 的账户有读取权限后重新放入。") from None
+
+
 def examine(path: Path, env: Env) -> Examined:
     """Everything that needs no journal: read, recognise, validate, assess."""
-    data = path.read_bytes()
+    data = read_submitted(path)
     examined = Examined(path, hashlib.sha256(data).hexdigest())
     refused = lambda problems, form=None: Receipt(path.name, "refused", form, problems=problems)  # noqa: E731
     fmt, problem = sniff(path, data)
@@ -103,52 +120,96 @@ def check(path: Path, policy: Policy, clock: Clock = Clock()) -> Receipt:
     return examined.refusal or _receipt(examined, "accepted", examined.assessment.stated_number)
 
 
-def process(path: Path, ws, clock: Clock = Clock(), submitted_by: str | None = None,
-            original_name: str | None = None, arrived_at: datetime | None = None) -> Receipt:
-    """Accept one file into the workspace, or refuse it. The input file is never modified."""
+@dataclass(frozen=True)
+class Submission:
+    """Who handed a file in, when, under which name, and its id (see new_submission_id)."""
+    id: str
+    original_name: str
+    arrived_at: datetime
+    submitted_by: str
+
+
+def _submission(clock: Clock, submitted_by, original_name, arrived_at, submission, path: Path) -> Submission:
     now = clock.now()
-    arrived_at = arrived_at or now
-    original_name = original_name or path.name
-    submitted_by = submitted_by or default_submitter()
-    examined = examine(path, Env(now, ws.policy))
-    with ws.lock():
-        archive.recover(ws)
-        receipt = examined.refusal or _register(ws, examined, original_name, arrived_at, submitted_by)
+    return Submission(submission or new_submission_id(now), printable(original_name or path.name), arrived_at or now,
+                      submitted_by or default_submitter())
+
+
+def process(path: Path, ws, clock: Clock = Clock(), submitted_by: str | None = None,
+            original_name: str | None = None, arrived_at: datetime | None = None,
+            submission: str | None = None) -> Receipt:
+    """Accept one file into the workspace, or refuse it. The input file is never modified. Processing the
+    same submission again (after a crash) completes it: no second number, no second refusal."""
+    sub = _submission(clock, submitted_by, original_name, arrived_at, submission, path)
+    examined = examine(path, Env(clock.now(), ws.policy))
+    with ws.locked() as journal:
+        receipt = examined.refusal or _register(ws, journal, examined, sub)
         if receipt.status == "refused":
-            with ws.journal.transaction():
-                ws.journal.add_file(sha256=examined.sha256, original_name=original_name, arrived_at=arrived_at,
-                                    kind=receipt.form, number=None, version=None, path=None, status="refused",
-                                    submitted_by=submitted_by, problems=receipt.problems)
-        return receipt
+            _record_refusal(ws, journal, examined, receipt, sub)
+    receipt.file, receipt.submission = sub.original_name, sub.id
+    return receipt
 
 
-def _register(ws, examined: Examined, original_name: str, arrived_at: datetime, submitted_by: str) -> Receipt:
-    journal, a, reading = ws.journal, examined.assessment, examined.reading
+def record_refusal_of(path: Path, ws, problems: list, clock: Clock = Clock(), submitted_by: str | None = None,
+                      original_name: str | None = None, arrived_at: datetime | None = None,
+                      submission: str | None = None) -> Receipt:
+    """Refuse a submission that could not be processed as a form, with the given problems."""
+    sub = _submission(clock, submitted_by, original_name, arrived_at, submission, path)
+    try:
+        examined = Examined(path, hashlib.sha256(path.read_bytes()).hexdigest())
+    except OSError:
+        examined = Examined(path, "")
+    receipt = Receipt(sub.original_name, "refused", problems=list(problems), submission=sub.id)
+    with ws.locked() as journal:
+        _record_refusal(ws, journal, examined, receipt, sub)
+    return receipt
+
+
+def _record_refusal(ws, journal, examined: Examined, receipt: Receipt, sub: Submission) -> None:
+    """Keep the refusal in the archive (rebuilds count it) and the journal, once per submission."""
+    with journal.transaction():
+        if journal.file_by_submission(sub.id) is not None:
+            return
+        refusal = Refusal(sub.original_name, examined.sha256, sub.arrived_at, receipt.form, sub.submitted_by,
+                          sub.id, journal.next_order(), list(receipt.problems))
+        archive.record_refusal(ws, refusal)
+        journal.add_refusal(refusal)
+        archive.commit_counters(ws, journal)
+
+
+def _earlier(ws, journal, examined: Examined, sub: Submission) -> Receipt | None:
+    """The receipt of a submission already filed: this one (resumed after a crash) or identical bytes."""
+    mine = journal.file_by_submission(sub.id)
+    earlier = mine if mine is not None and mine["status"] in KEPT else journal.kept_file_by_hash(examined.sha256)
+    if earlier is None:
+        return None
+    receipt = _receipt(examined, "duplicate", earlier["number"], earlier["path"],
+                       journal.case(earlier["number"])["state"])
+    receipt.resumed = earlier["submission"] == sub.id
+    return receipt
+
+
+def _register(ws, journal, examined: Examined, sub: Submission) -> Receipt:
+    a, reading = examined.assessment, examined.reading
     pattern = NumberPattern(ws.policy.number_pattern)
     try:
         with journal.transaction():
-            earlier = journal.kept_file_by_hash(examined.sha256)
+            earlier = _earlier(ws, journal, examined, sub)
             if earlier is not None:
-                receipt = _receipt(examined, "duplicate", earlier["number"], earlier["path"],
-                                   journal.case(earlier["number"])["state"])
-                receipt.resumed = earlier["original_name"] == original_name
-                return receipt
-            number, version = REGISTER.get(a.kind, register_followup)(journal, pattern, a, reading, arrived_at)
+                return earlier
+            number, version = REGISTER.get(a.kind, register_followup)(journal, pattern, a, reading, sub.arrived_at)
             name = archive.archived_name(number, reading.kind.name, version, examined.path.suffix)
             received = datetime.fromisoformat(journal.case(number)["received_at"])
             relative = ws.relative(ws.case_folder(number, received.year, received.month) / name)
-            file_id = journal.add_file(sha256=examined.sha256, original_name=original_name,
-                                       arrived_at=arrived_at, kind=a.kind, number=number, version=version,
-                                       path=relative, status="staged", submitted_by=submitted_by,
-                                       problems=a.problems, facts=a.facts)
-            provenance = {"original_name": original_name, "sha256": examined.sha256,
-                          "arrived_at": arrived_at.isoformat(timespec="seconds"), "form": a.kind,
-                          "version": version, "number": number, "submitted_by": submitted_by,
-                          "order": file_id, "fields": a.facts, "problems": [p.to_json() for p in a.problems]}
-            archive.stage(ws, reading, number, name, provenance)
+            archive.ensure_free(ws, relative)
+            provenance = Provenance(sub.original_name, examined.sha256, sub.arrived_at, a.kind, version, number,
+                                    sub.submitted_by, sub.id, journal.next_order(), a.facts, list(a.problems))
+            provenance = archive.stage(ws, reading, name, provenance)
+            file_id = journal.add_file(provenance, relative, "staged")
             refresh(journal, number, ws.policy)
-            journal.log(arrived_at, "accepted", number, form=a.kind, version=version, file=original_name)
+            journal.log(sub.arrived_at, "accepted", number, form=a.kind, version=version, file=sub.original_name)
             state = journal.case(number)["state"]
+            archive.commit_counters(ws, journal)
     except FormRefused as refusal:
         return Receipt(examined.path.name, "refused", a.kind, problems=refusal.problems)
     with journal.transaction():

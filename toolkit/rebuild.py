@@ -1,71 +1,188 @@
-"""Regenerate the journal from archive/ alone: every case file's forms are replayed from their
-provenance sidecars in the order they were first accepted; numbering continues after the highest
-archived number; classification and case states are derived again."""
-import json
+"""Regenerate the journal from archive/ alone: every case file's forms (their provenance sidecars) and
+every refusal record, replayed in archive arrival order; numbering and arrival order continue after the
+archive's counters; classification and case states are derived again. What cannot be read is skipped
+and named, never a reason to stop: the rebuild is the office's recovery path.
+
+`open_current` is what every writer calls under the workspace lock: it completes a half-filed form and
+rebuilds the journal first when it is missing, damaged, of another schema, or behind the archive."""
 import os
+import sqlite3
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from .archive import SIDECAR_SUFFIX
+from .archive import recover, refusal_records, sidecars
 from .cases import derive
 from .classify import reclassify_all
+from .clock import local_now
+from .counters import Counters, read_counters, write_counters
 from .forms.labels import normalise
 from .intake import customer_key
-from .journal import Journal
+from .journal import DAMAGED, Journal, JournalUnusable
 from .numbering import NumberPattern
-from .problems import Problem
+from .provenance import BadRecord, Provenance, Refusal, load
+
+ARCHIVE_CONTENT = ("[0-9][0-9][0-9][0-9]", "拒收记录")
 
 
-def archived_sidecars(ws) -> list:
-    """(provenance, form path) of every archived form, in first-accepted order."""
+@dataclass
+class Rebuilt:
+    cases: int = 0
+    files: int = 0
+    refusals: int = 0
+    skipped: list = field(default_factory=list)       # [(path relative to the workspace, reason)]
+
+
+def read_archive(ws, skipped: list) -> list:
+    """[(record, relative path)] of every readable sidecar and refusal record, in arrival order."""
     found = []
-    for sidecar in ws.archive.glob(f"*/*/*/*{SIDECAR_SUFFIX}"):
-        form = sidecar.with_name(sidecar.name[: -len(SIDECAR_SUFFIX)])
-        if form.exists():
-            found.append((json.loads(sidecar.read_text(encoding="utf-8")), form))
-    return sorted(found, key=lambda item: (item[0].get("order", 0), item[0]["arrived_at"], item[0]["version"]))
+    for sidecar in sidecars(ws.archive):
+        form = sidecar.with_name(sidecar.name[: -len(".meta.json")])
+        where = ws.relative(sidecar)
+        if not form.exists():
+            skipped.append((where, "记录对应的表单文件不存在"))
+            continue
+        try:
+            record = load(sidecar, Provenance)
+        except BadRecord as exc:
+            skipped.append((where, str(exc)))
+            continue
+        folder = sidecar.parent.name
+        if record.number != folder or not form.name.startswith(f"{record.number}-"):
+            skipped.append((where, f"记录中的编号「{record.number}」与所在案卷「{folder}」不符，未采用"))
+            continue
+        found.append((record, ws.relative(form)))
+    for path in refusal_records(ws.archive):
+        try:
+            found.append((load(path, Refusal), None))
+        except BadRecord as exc:
+            skipped.append((ws.relative(path), str(exc)))
+    return sorted(found, key=lambda item: (item[0].order, item[0].arrived_at, getattr(item[0], "version", 0)))
 
 
-def _replay(journal: Journal, ws, entries: list, progress) -> list:
+def _replay(journal: Journal, ws, entries: list, result: Rebuilt) -> list:
     pattern = NumberPattern(ws.policy.number_pattern)
     numbers = []
-    for index, (meta, form) in enumerate(entries, start=1):
-        facts, number = meta["fields"], meta["number"]
-        if meta["form"] == "intake":
-            journal.put_case(number, datetime.fromisoformat(facts["received_at"]),
-                             customer_key(facts.get("phone"), facts.get("customer_name"), facts.get("address")),
-                             normalise(facts.get("target")), facts)
-            journal.reserve_number(pattern, number)
-            numbers.append(number)
-        journal.add_file(sha256=meta["sha256"], original_name=meta["original_name"],
-                         arrived_at=datetime.fromisoformat(meta["arrived_at"]), kind=meta["form"], number=number,
-                         version=meta["version"], path=ws.relative(form), status="archived",
-                         submitted_by=meta["submitted_by"], problems=[Problem(**p) for p in meta["problems"]],
-                         facts=facts)
-        if progress and index % 500 == 0:
-            progress(index, len(entries))
+    for record, relative in entries:
+        try:
+            if isinstance(record, Refusal):
+                result.refusals += journal.add_refusal(record)
+                continue
+            facts, number = record.fields, record.number
+            if record.form == "intake":
+                journal.put_case(number, datetime.fromisoformat(facts["received_at"]),
+                                 customer_key(facts.get("phone"), facts.get("customer_name"), facts.get("address")),
+                                 normalise(facts.get("target")), facts)
+                if pattern.matches(number):
+                    journal.reserve_number(pattern, number)
+                numbers.append(number)
+            elif journal.case(number) is None:
+                result.skipped.append((relative, f"案卷 {number} 中没有受理记录单，该表单未采用"))
+                continue
+            journal.add_file(record, relative, "archived")
+            result.files += 1
+        except (sqlite3.IntegrityError, KeyError, TypeError, ValueError) as exc:
+            result.skipped.append((relative or record.submission, f"记录无法采用（{type(exc).__name__}: {exc}）"))
     return list(dict.fromkeys(numbers))
 
 
-def rebuild_journal(ws, progress=None) -> int:
-    """Replace the workspace journal by one derived from the archive; returns the number of cases."""
-    entries = archived_sidecars(ws)
-    target = ws.journal_path
-    fresh_path = target.with_name(target.name + ".rebuild")
-    for leftover in (fresh_path, *(fresh_path.with_name(fresh_path.name + s) for s in ("-wal", "-shm"))):
+def build_journal(ws, path, keep_counters: bool = True) -> Rebuilt:
+    """Write a journal derived from the archive alone at `path` (replaced if present); with
+    `keep_counters`, the archive's counters are raised to what the archive holds."""
+    for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
         leftover.unlink(missing_ok=True)
-    fresh = Journal(fresh_path)
-    with fresh.transaction():
-        numbers = _replay(fresh, ws, entries, progress)
-        reclassify_all(fresh, ws.policy)
-        for number in numbers:
-            fresh.set_state(number, derive(fresh.case(number), fresh.case_files(number), ws.policy).to_json())
-        fresh.log(datetime.now().replace(microsecond=0), "rebuilt", None, cases=len(numbers), files=len(entries))
-    fresh.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    fresh.close()
-    if "journal" in ws.__dict__:
-        ws.journal.close()
-        del ws.__dict__["journal"]
-    for stale in (target.with_name(target.name + s) for s in ("-wal", "-shm")):
+    result = Rebuilt()
+    entries = read_archive(ws, result.skipped)
+    fresh = Journal(path)
+    try:
+        with fresh.transaction():
+            numbers = _replay(fresh, ws, entries, result)
+            reclassify_all(fresh, ws.policy)
+            for number in numbers:
+                fresh.set_state(number, derive(fresh.case(number), fresh.case_files(number), ws.policy).to_json())
+            counters = read_counters(ws.archive) or Counters()
+            counters.raise_to(Counters(max((r.order for r, _ in entries), default=0)))
+            fresh.raise_counters(counters)
+            counters.raise_to(fresh.counters())
+            if keep_counters:
+                write_counters(ws.archive, counters)
+            fresh.log(local_now(), "rebuilt", None, cases=len(numbers), files=result.files,
+                      refusals=result.refusals, skipped=len(result.skipped))
+        fresh.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        result.cases = len(numbers)
+    finally:
+        fresh.close()
+    return result
+
+
+def rebuild_journal(ws) -> Rebuilt:
+    """`tousu ledger rebuild`: under the workspace lock, replace the journal by one built beside it from
+    the archive; every other process picks the new file up before its next change."""
+    with ws.locked() as journal:
+        journal.close()
+        result = rebuild_journal_at(ws, ws.journal_path)
+        ws.reopen_writer()
+    return result
+
+
+def _set_aside(path) -> None:
+    """Keep a damaged journal for inspection, out of the way."""
+    stamp = local_now().strftime("%Y%m%d%H%M%S")
+    for suffix in ("", "-wal", "-shm"):
+        source = path.with_name(path.name + suffix)
+        if source.exists():
+            os.replace(source, path.with_name(f"{path.name}.damaged-{stamp}{suffix}"))
+
+
+def _archive_has_content(ws) -> bool:
+    return any(next(ws.archive.glob(pattern), None) is not None for pattern in ARCHIVE_CONTENT)
+
+
+def _is_behind(ws, journal: Journal) -> bool:
+    """Whether the journal misses something the archive holds; raises the archive counters when it is
+    the archive's counters file that is behind (lost, or restored from an older backup)."""
+    archived = read_counters(ws.archive)
+    mine = journal.counters()
+    if archived is None:
+        if mine == Counters() and _archive_has_content(ws):
+            return True
+        write_counters(ws.archive, mine)
+        return False
+    if not mine.covers(archived):
+        return True
+    if not archived.covers(mine):
+        archived.raise_to(mine)
+        write_counters(ws.archive, archived)
+    return False
+
+
+def open_current(ws) -> Journal:
+    """The writable journal, agreeing with the archive. Call with the workspace lock held."""
+    path = ws.journal_path
+    try:
+        journal = Journal(path)
+        try:
+            recover(ws, journal)
+            if not _is_behind(ws, journal):
+                return journal
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) not in DAMAGED:
+                raise
+            raise JournalUnusable(f"日志 {path} 已损坏（{exc}）") from None
+        except BaseException:
+            journal.close()
+            raise
+        journal.close()
+    except JournalUnusable:
+        _set_aside(path)
+    rebuild_journal_at(ws, path)
+    return Journal(path)
+
+
+def rebuild_journal_at(ws, path) -> Rebuilt:
+    """Build the journal beside `path`, then swap it in. Only while no writable connection is open."""
+    beside = path.with_name(path.name + ".rebuild")
+    result = build_journal(ws, beside)
+    for stale in (path.with_name(path.name + s) for s in ("-wal", "-shm")):
         stale.unlink(missing_ok=True)
-    os.replace(fresh_path, target)
-    return len(numbers)
+    os.replace(beside, path)
+    return result

@@ -25,6 +25,7 @@ class Receipt:
     case_status: str | None = None           # the case's status after this form (text only, not in JSON)
     number_cell: str | None = None           # where the form carries its 投诉编号 (for writing it back)
     resumed: bool = False                    # a duplicate of itself: the same file, accepted before a crash
+    submission: str | None = None            # the submission id (receipt file names, provenance)
 
     @property
     def ok(self) -> bool:

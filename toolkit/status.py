@@ -1,23 +1,22 @@
-"""`tousu status`: what waits in the inbox, today's counts, the last problems."""
-import json
+"""`tousu status`: what waits in the inbox (and what was left in place, and why), files in sub-folders
+that are not processed, claims a crash left, ledgers waiting to be rewritten, today's counts and the last
+refusals and watcher errors — all from the journal and the workspace, never from log text."""
 from datetime import datetime
 
-from .inbox import pending
-
-ERROR_MARKERS = ("暂不处理", "无法访问", "正被其他程序")
+from .batch import stale_years
+from .inbox import in_subfolders, leftover_claims, pending, read_held
+from .files import printable
 
 
 def workspace_status(ws, now: datetime, recent: int = 5) -> dict:
-    today = now.date().isoformat()
-    counts = {row["status"]: row["n"] for row in ws.journal.db.execute(
-        "SELECT status, count(*) AS n FROM files WHERE substr(arrived_at, 1, 10) = ? GROUP BY status", (today,))}
-    refused = [{"file": row["original_name"], "at": row["arrived_at"],
-                "problem": (json.loads(row["problems"]) or [{"message": ""}])[0]["message"]}
-               for row in ws.journal.db.execute("SELECT original_name, arrived_at, problems FROM files "
-                                                "WHERE status = 'refused' ORDER BY id DESC LIMIT ?", (recent,))]
-    log = ws.state / "watch.log"
-    errors = [line for line in log.read_text(encoding="utf-8").splitlines() if any(m in line for m in ERROR_MARKERS)] \
-        if log.exists() else []
-    return {"pending": [p.name for p in pending(ws)],
+    journal = ws.journal
+    counts = journal.files_counted(now.date().isoformat())
+    return {"pending": [printable(p.name) for p in pending(ws)],
+            "held": [{"file": name, **entry} for name, entry in sorted(read_held(ws).items())],
+            "in_subfolders": in_subfolders(ws),
+            "unfinished": [printable(c.name) for c in leftover_claims(ws)],
+            "ledgers_pending": sorted(stale_years(ws)),
             "today": {"accepted": counts.get("archived", 0), "refused": counts.get("refused", 0)},
-            "recent_refusals": refused, "recent_errors": errors[-recent:]}
+            "recent_refusals": journal.recent_refusals(recent),
+            "recent_events": [{"at": e["at"], "kind": e["kind"], "number": e["number"], **e["detail"]}
+                              for e in journal.events(("rebuilt",), recent)]}

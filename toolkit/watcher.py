@@ -1,28 +1,45 @@
 """`tousu watch`: the inbox loop. watchdog events (or its polling observer on network shares) only
 wake the loop; a timer rescan covers lost events. A file is taken once its size and mtime have not
 changed for the settle interval and, for Office files, its zip directory reads whole; a copy still
-in progress is waited for, never refused. SIGTERM/SIGINT finish the file in hand and stop."""
+in progress is waited for, never refused. SIGTERM/SIGINT finish the file in hand and stop.
+
+Every file is handled inside its own error boundary: a failure that belongs to the file (unreadable,
+a parser crash) is retried with back-off and then the file is refused with its explanation; a failure
+of the workspace (disk full, permissions, a busy journal) pauses the loop and retries, blaming no file.
+One file never holds up the others, and `--once` always ends."""
 import logging
+import sqlite3
 import sys
 import threading
 import time
+import traceback
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from watchdog.events import FileSystemEventHandler
+from watchdog.events import FileClosedNoWriteEvent, FileOpenedEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from .batch import refresh_ledgers
+from .batch import mark_pending, refresh_ledgers
 from .clock import Clock
-from .errors import ConfigError
-from .inbox import file_away, pending
+from .errors import CalendarError, WorkspaceUnavailable
+from .files import printable
+from .forms.safety import refuse
+from .inbox import (Claim, claim, describe_special, file_away, leftover_claims, pending, read_held, special_files,
+                    write_held, write_receipt)
 from .ledger import case_years
-from .process import process
+from .process import process, record_refusal_of
+from .receipt import Receipt
 
 ZIP_SUFFIXES = (".xlsx", ".xlsm", ".docx")
 BROKEN_AFTER = 2.0      # seconds past settling after which a file that is still not whole is taken (and refused)
+RETRY_DELAYS = (1.0, 3.0)   # seconds before the 2nd and 3rd attempt at a file that failed; then it is refused
+ENVIRONMENT_PAUSE = (1.0, 30.0)
+HELD_RETRY = 300.0      # seconds between tries at an inbox file that could not be moved
+LOG_BYTES, LOG_BACKUPS = 5 * 1024 * 1024, 5
 log = logging.getLogger("tousu.watch")
 
 
@@ -72,13 +89,54 @@ def is_whole(path: Path) -> bool:
 
 
 class Wake(FileSystemEventHandler):
-    """Any change in the inbox wakes the loop; the decision is the Settler's."""
+    """A change in the inbox wakes the loop; the decision is the Settler's. Opening and reading a file
+    (the watcher's own reads included) is not a change."""
+    IGNORED = (FileOpenedEvent, FileClosedNoWriteEvent)
 
     def __init__(self, event: threading.Event):
         self.event = event
 
     def on_any_event(self, event):
-        self.event.set()
+        if not isinstance(event, self.IGNORED):
+            self.event.set()
+
+
+@dataclass
+class Attempts:
+    """Failed attempts per submission: when the next may run, and what went wrong last."""
+    failures: dict = field(default_factory=dict)     # key -> (count, not before (monotonic), message)
+
+    def due(self, key: str, now: float) -> bool:
+        entry = self.failures.get(key)
+        return entry is None or now >= entry[1]
+
+    def fail(self, key: str, now: float, message: str) -> bool:
+        """Record a failure; True when the file has had its last chance."""
+        count = self.failures.get(key, (0, 0, ""))[0] + 1
+        if count > len(RETRY_DELAYS):
+            self.failures.pop(key, None)
+            return True
+        self.failures[key] = (count, now + RETRY_DELAYS[count - 1], message)
+        return False
+
+    def forget(self, key: str) -> None:
+        self.failures.pop(key, None)
+
+    @property
+    def waiting(self) -> int:
+        return len(self.failures)
+
+
+def environment_failure(exc: BaseException) -> WorkspaceUnavailable | None:
+    """The workspace, not the file, failed: disk full, permissions, a busy or unwritable journal."""
+    if isinstance(exc, WorkspaceUnavailable):
+        return exc
+    if isinstance(exc, sqlite3.Error):
+        return WorkspaceUnavailable(f"日志数据库暂时无法写入（{exc}）：请检查磁盘空间与权限；"
+                                    f"若日志已损坏，运行 tousu ledger rebuild。")
+    if isinstance(exc, OSError):
+        return WorkspaceUnavailable.from_os(exc, "工作区暂时无法写入")
+    return None
 
 
 class Watcher:
@@ -91,71 +149,169 @@ class Watcher:
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.on_receipt = on_receipt             # e.g. print each receipt as JSON (`tousu watch --json`)
+        self.attempts = Attempts()
+        self.environment: str | None = None      # the workspace failure being waited out, logged once
+        self.pause = ENVIRONMENT_PAUSE[0]
 
     def stop(self, *_):
         self.stopping.set()
         self.wake.set()
 
-    def handle(self, path: Path):
-        """Process one settled file and file it away; returns (receipt, log line)."""
-        now = self.clock.now()
-        receipt = process(path, self.ws, self.clock, "watcher", path.name)
-        target = file_away(self.ws, path, receipt, now)
+    # ------------------------------------------------------------------ one file
+    def _finish(self, taken: Claim, receipt: Receipt) -> None:
+        target = file_away(self.ws, taken, receipt)
+        self.attempts.forget(taken.id)
         if self.on_receipt:
             self.on_receipt(receipt)
         problems = "；".join(p.describe() for p in receipt.problems)
-        return receipt, (f"{now:%Y-%m-%d %H:%M:%S} {path.name} -> {receipt.status} {receipt.number or ''} "
-                         f"{self.ws.relative(target)} {problems}").rstrip()
+        log.info(printable(f"{self.clock.now():%Y-%m-%d %H:%M:%S} {taken.name} -> {receipt.status} "
+                           f"{receipt.number or ''} {self.ws.relative(target)} {problems}".rstrip()))
+        if receipt.status == "accepted":
+            mark_pending(self.ws, case_years(self.ws.journal, [receipt.number]))
 
+    def _refuse(self, taken: Claim, message: str) -> None:
+        receipt = record_refusal_of(taken.path, self.ws, [refuse(message)], self.clock, "inbox", taken.name,
+                                    taken.arrived_at, taken.id)
+        self._finish(taken, receipt)
+
+    def handle(self, taken: Claim) -> None:
+        """Process one claimed file inside its own error boundary."""
+        if not self.attempts.due(taken.id, time.monotonic()):
+            return
+        try:
+            receipt = process(taken.path, self.ws, self.clock, "inbox", taken.name, taken.arrived_at, taken.id)
+            self._finish(taken, receipt)
+        except CalendarError as exc:                 # the office's calendar lacks a year: one clear outcome
+            self._refuse(taken, f"{exc}（表单本身无误：服务管理办公室补充日历后，请重新放入本表单。）")
+        except Exception as exc:                     # noqa: BLE001 - the boundary of one file
+            failure = environment_failure(exc)
+            if failure is not None:
+                raise failure from exc
+            detail = str(exc) or type(exc).__name__
+            if self.attempts.fail(taken.id, time.monotonic(), detail):
+                log.error(printable(f"{taken.name} 多次处理失败，已退回：{detail}"))
+                log.debug("".join(traceback.format_exception(exc)))
+                self._refuse(taken, f"处理该文件时多次出错（{detail}），已退回。请用 Excel/WPS/Word 打开确认"
+                                    f"内容完整后另存为 .xlsx/.docx 再放入；仍不行请联系服务管理办公室。")
+            else:
+                log.warning(printable(f"{taken.name} 处理失败，稍后重试：{detail}"))
+
+    def _answer_special_files(self) -> None:
+        """Links and other special files: answered once in place (receipt, log line, `tousu status`)."""
+        held = read_held(self.ws)
+        present = {printable(entry.name) for entry in self.ws.inbox.iterdir()}
+        changed = any(name not in present for name in held)
+        held = {name: entry for name, entry in held.items() if name in present}
+        for path in special_files(self.ws):
+            name = printable(path.name)
+            if name in held:
+                continue
+            reason = describe_special(path)
+            receipt = Receipt(name, "refused", problems=[refuse(reason)], submission=f"special-{len(held) + 1}")
+            write_receipt(self.ws, name, receipt)
+            held[name] = {"reason": reason, "at": self.clock.now().isoformat(timespec="seconds")}
+            log.warning(f"{name} 未处理：{reason}")
+            changed = True
+        if changed:
+            write_held(self.ws, held)
+
+    def _take(self, path: Path) -> Claim | None:
+        try:
+            return claim(self.ws, path, self.clock.now())
+        except FileNotFoundError:
+            return None
+        except OSError as exc:                       # held open elsewhere, or no right to move it
+            key = f"inbox:{path.name}"
+            if self.attempts.fail(key, time.monotonic(), str(exc)):
+                held = read_held(self.ws)
+                held[printable(path.name)] = {"reason": f"无法从收件箱取走（{exc.strerror or exc}），请关闭占用"
+                                                        f"该文件的程序或检查权限",
+                                              "at": self.clock.now().isoformat(timespec="seconds")}
+                write_held(self.ws, held)
+                log.error(printable(f"{path.name} 无法从收件箱取走：{exc}"))
+            return None
+
+    # ------------------------------------------------------------------ the loop
     def step(self) -> int:
-        """One pass: take every settled file, then update the ledgers once. Returns files handled."""
-        accepted = []
+        """One pass: finish claims a crash left, take every settled file, then update the ledgers once.
+        Returns the number of files handled."""
         handled = 0
+        for taken in leftover_claims(self.ws):
+            if self.stopping.is_set():
+                return handled
+            self.handle(taken)
+            handled += 1
+        held = read_held(self.ws)
         for path in self.settler.observe(pending(self.ws), time.monotonic()):
             if self.stopping.is_set():
                 break
-            try:
-                receipt, line = self.handle(path)
-                log.info(line)
-            except ConfigError as exc:          # the policy needs fixing: leave the file, say why
-                log.error(f"{path.name} 暂不处理：{exc}")
+            if self._held_back(held, path) or not self.attempts.due(f"inbox:{path.name}", time.monotonic()):
                 continue
-            handled += 1
-            if receipt.status == "accepted":
-                accepted.append(receipt.number)
-        if handled:
-            years = case_years(self.ws.journal, accepted)
-            for message in refresh_ledgers(self.ws, years, self.clock.now()):
-                log.warning(message)
+            taken = self._take(path)
+            if taken is not None:
+                self.handle(taken)
+                handled += 1
+        self._answer_special_files()
+        for message in refresh_ledgers(self.ws, [], self.clock.now()):
+            log.warning(message)
         return handled
 
-    def run(self, once: bool = False) -> None:
+    def _held_back(self, held: dict, path: Path) -> bool:
+        """A file that could not be moved is tried again only every HELD_RETRY seconds."""
+        entry = held.get(printable(path.name))
+        return entry is not None and (self.clock.now() - datetime.fromisoformat(entry["at"])).total_seconds() < HELD_RETRY
+
+    def _busy(self) -> bool:
+        held = read_held(self.ws)
+        waiting = [p for p in self.settler.seen if not self._held_back(held, p)]
+        return bool(waiting) or self.attempts.waiting > 0 or bool(leftover_claims(self.ws))
+
+    def run(self, once: bool = False) -> int:
+        """Watch until stopped (or, with `once`, until the inbox is done). Returns the exit code."""
         observer = PollingObserver(timeout=self.poll) if self.poll else Observer()
         observer.schedule(Wake(self.wake), str(self.ws.inbox), recursive=False)
         observer.start()
+        log.info(f"{self.clock.now():%Y-%m-%d %H:%M:%S} 开始监视 {self.ws.inbox}"
+                 f"（{'轮询 ' + str(self.poll) + ' 秒' if self.poll else '文件通知'}）")
+        failures_in_once = 0
         try:
             while not self.stopping.is_set():
                 try:
                     self.step()
-                except OSError as exc:               # a share that vanished: wait and resume
-                    log.error(f"收件箱暂时无法访问（{exc}），稍后重试")
-                    self.stopping.wait(min(self.rescan, 5))
+                    if self.environment:
+                        log.info(f"工作区已恢复：{self.environment}")
+                    self.environment, self.pause = None, ENVIRONMENT_PAUSE[0]
+                except Exception as exc:             # noqa: BLE001 - the workspace failed, not a file
+                    failure = environment_failure(exc) or WorkspaceUnavailable(f"收件箱暂时无法访问（{exc}）")
+                    if str(failure) != self.environment:
+                        log.error(f"{failure}稍后自动重试。")
+                        self.environment = str(failure)
+                    failures_in_once += 1
+                    if once and failures_in_once >= 3:
+                        return 2
+                    self.stopping.wait(self.pause)
+                    self.pause = min(self.pause * 2, ENVIRONMENT_PAUSE[1])
                     continue
-                if once and self.settler.waiting == 0:
+                busy = self._busy()
+                if once and not busy:
                     break
-                self.wake.wait(timeout=min(self.rescan, max(self.settler.settle / 2, 0.05)) if self.settler.waiting
-                               else self.rescan)
+                self.wake.wait(timeout=min(self.rescan, max(self.settler.settle / 2, 0.05)) if busy else self.rescan)
                 self.wake.clear()
         finally:
             observer.stop()
             observer.join(timeout=5)
+            log.info(f"{self.clock.now():%Y-%m-%d %H:%M:%S} 停止监视")
+        return 0
 
 
 def configure_logging(ws, console: bool = True) -> None:
-    """One line per file to <ws>/.tousu/watch.log and, unless JSON is printed instead, to stdout."""
+    """One line per file to <ws>/.tousu/watch.log (rotated) and, unless JSON is printed instead, to stdout."""
     formatter = logging.Formatter("%(message)s")
-    handlers = [logging.FileHandler(ws.state / "watch.log", encoding="utf-8")]
+    handlers = [RotatingFileHandler(ws.state / "watch.log", maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS,
+                                    encoding="utf-8", errors="backslashreplace")]
     handlers += [logging.StreamHandler(sys.stdout)] if console else []
+    for handler in log.handlers[:]:
+        log.removeHandler(handler)
     for handler in handlers:
         handler.setFormatter(formatter)
         log.addHandler(handler)

@@ -1,16 +1,22 @@
-"""The shared folder's layout (SPEC §2), its policy, its journal and its lock."""
+"""The shared folder's layout (SPEC §2), its policy, its journal and its lock.
+
+One writer: every change to archive/ and the journal happens inside `Workspace.locked()`, which holds
+the workspace lock and a writable journal checked against the archive (rebuilt first when it is
+missing, damaged or behind). Outside the lock `Workspace.journal` is read-only and re-opened whenever
+the journal file was replaced (a `ledger rebuild` by another process), so a long-lived process never
+writes to, nor reads from, a journal that is no longer the workspace's."""
 import os
-from dataclasses import dataclass
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
-from filelock import FileLock
+import filelock
 
+from .errors import WorkspaceUnavailable
 from .journal import Journal
 from .policy import Policy, load_policy
 
-FOLDERS = ("inbox", "archive", "rejected", "receipts", "ledger", "reports", "notices", ".tousu",
-           ".tousu/staging")
+FOLDERS = ("inbox", "archive", "rejected", "receipts", "ledger", "reports", "notices", ".tousu")
 LOCK_TIMEOUT = 120
 IGNORED_PREFIXES = ("~$", ".~lock.")
 IGNORED_SUFFIXES = (".tmp", ".crdownload", ".part", ".partial", ".download")
@@ -30,15 +36,30 @@ def _folder(name: str) -> property:
     return property(lambda self: self.root / name, doc=f"<workspace>/{name}")
 
 
-@dataclass
+def _identity(path: Path):
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 class Workspace:
-    root: Path
+    def __init__(self, root: Path):
+        self.root = root
+        self._lock = filelock.FileLock(str(root / ".tousu" / "workspace.lock"), timeout=LOCK_TIMEOUT)
+        self._writer: Journal | None = None
+        self._reader: Journal | None = None
+        self._reader_identity = None
 
     @classmethod
     def open(cls, root: Path | None = None) -> "Workspace":
         ws = cls(Path(root or default_root()).resolve())
-        for folder in FOLDERS:
-            (ws.root / folder).mkdir(parents=True, exist_ok=True)
+        try:
+            for folder in FOLDERS:
+                (ws.root / folder).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceUnavailable.from_os(exc, "无法创建工作区目录") from None
         return ws
 
     inbox = _folder("inbox")
@@ -49,7 +70,8 @@ class Workspace:
     reports = _folder("reports")
     notices = _folder("notices")
     state = _folder(".tousu")
-    staging = _folder(".tousu/staging")
+    claims = _folder(".tousu-claims")           # inbox files taken by the watcher, not yet filed
+    staging = _folder("archive/.staging")      # forms written before their journal commit
 
     @cached_property
     def policy(self) -> Policy:
@@ -60,13 +82,55 @@ class Workspace:
         configured = os.environ.get("TOUSU_JOURNAL") or self.policy.section("journal")["path"]
         return Path(configured) if configured else self.state / "journal.sqlite3"
 
-    @cached_property
-    def journal(self) -> Journal:
-        return Journal(self.journal_path)
+    @contextmanager
+    def locked(self):
+        """Hold the one-writer lock; yields a writable journal that agrees with the archive. Re-entrant."""
+        if self._writer is not None:
+            yield self._writer
+            return
+        from .rebuild import open_current          # rebuild needs the workspace; imported when first locked
+        try:
+            self._lock.acquire()
+        except filelock.Timeout:
+            raise WorkspaceUnavailable(f"工作区正被其他程序占用（锁文件 {self._lock.lock_file} 超过 "
+                                       f"{LOCK_TIMEOUT} 秒未释放），请稍后重试。") from None
+        except OSError as exc:
+            raise WorkspaceUnavailable.from_os(exc, "无法取得工作区锁") from None
+        try:
+            self._writer = open_current(self)
+            yield self._writer
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+            self._lock.release()
 
-    def lock(self) -> FileLock:
-        """The one-writer lock, held around every change to archive/ and the journal."""
-        return FileLock(str(self.state / "workspace.lock"), timeout=LOCK_TIMEOUT)
+    @property
+    def journal(self) -> Journal:
+        """Inside locked(): the writable journal. Outside: a read-only one, current with the archive."""
+        if self._writer is not None:
+            return self._writer
+        identity = _identity(self.journal_path)
+        if self._reader is None or identity != self._reader_identity:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+            with self.locked():                     # creates, repairs or rebuilds it when needed
+                pass
+            self._reader = Journal(self.journal_path, readonly=True)
+            self._reader_identity = _identity(self.journal_path)
+        return self._reader
+
+    def reopen_writer(self) -> Journal:
+        """After the journal file was replaced under the lock (a rebuild)."""
+        self._writer.close()
+        self._writer = Journal(self.journal_path)
+        return self._writer
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     def case_folder(self, number: str, received_year: int, received_month: int) -> Path:
         return self.archive / f"{received_year:04d}" / f"{received_month:02d}" / number

@@ -15,6 +15,7 @@ from .deadlines import STAGE_NAMES, DeadlineRules
 from .forms.kinds import KINDS
 from .forms.reader import kind_by_title
 from .forms.values import parse_datetime
+from .inbox import find_receipt
 from .ledger import all_years
 from .notices import find_overdue, issue_notices
 from .period import month_of
@@ -82,11 +83,10 @@ def submit(book=None, wait: float = RECEIPT_WAIT, clock: Clock = Clock()):
     inbox = Workspace.open(ws_root).inbox
     shutil.copyfile(source, inbox / f".{name}.part")
     os.replace(inbox / f".{name}.part", inbox / name)          # appears whole: never half-read
-    receipt_path = ws_root / "receipts" / f"{name}.回执.json"
     deadline = time.monotonic() + wait
-    while not receipt_path.exists() and time.monotonic() < deadline:
+    while (receipt_path := find_receipt(ws_root / "receipts", name)) is None and time.monotonic() < deadline:
         time.sleep(0.2)
-    if not receipt_path.exists():
+    if receipt_path is None:
         return _show(book, "回执", [["已放入收件箱", name], ["说明", "监视程序尚未处理，请稍后查看 receipts/ 中的回执。"]])
     receipt = json.loads(receipt_path.read_text(encoding="utf-8"))
     if receipt["status"] == "accepted" and receipt.get("number_cell") and "!" not in receipt["number_cell"] \
@@ -114,7 +114,7 @@ def notices_today(book=None, clock: Clock = Clock()):
     book = _book(book)
     ws = Workspace.open(_workspace_root(book))
     now = clock.now()
-    with ws.lock():
+    with ws.locked():
         items = issue_notices(ws, find_overdue(ws.journal, now), now)
     rows = [["投诉编号", "超时环节", "时限", "责任部门", "督办通知单"]]
     rows += [[i.number, STAGE_NAMES[i.stage], datetime.fromisoformat(i.due), i.unit, i.notice] for i in items]

@@ -1,0 +1,146 @@
+"""`tousu verify`: a file-system check of the workspace. The archive is the truth; the journal, the
+ledgers and the receipts must agree with it. Every inconsistency is listed with its path and what it
+means; nothing is changed (the fix is usually `tousu ledger rebuild`, see README)."""
+import hashlib
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+
+from .archive import CASE_FOLDERS, sidecar_of
+from .counters import Counters, read_counters
+from .inbox import leftover_claims
+from .journal import Journal
+from .ledger import ledger_path
+from .numbering import NumberPattern
+from .provenance import Provenance
+from .rebuild import build_journal, read_archive
+
+FORM_FILE = re.compile(r"-v\d+\.[A-Za-z]+$")
+FILE_FIELDS = ("submission", "ord", "sha256", "original_name", "arrived_at", "kind", "number", "version", "path",
+               "status", "submitted_by", "problems", "facts")
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    problem: str
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "problem": self.problem}
+
+
+def _archive_findings(ws, entries: list) -> list[Finding]:
+    found = []
+    for record, relative in entries:
+        if isinstance(record, Provenance) and record.archived_sha256:
+            data = (ws.root / relative).read_bytes()
+            if hashlib.sha256(data).hexdigest() != record.archived_sha256:
+                found.append(Finding(relative, "归档表单的内容与归档时不同（被修改或替换过）"))
+    for form in ws.archive.glob(f"{CASE_FOLDERS}/*"):
+        if form.is_file() and FORM_FILE.search(form.name) and not sidecar_of(form).exists():
+            found.append(Finding(ws.relative(form), "归档表单缺少来源记录（.meta.json），重建时不会采用"))
+    return found
+
+
+def _counter_findings(ws, entries: list) -> list[Finding]:
+    pattern = NumberPattern(ws.policy.number_pattern)
+    needed = Counters(max((r.order for r, _ in entries), default=0))
+    for record, _ in entries:
+        if isinstance(record, Provenance) and record.form == "intake" and pattern.matches(record.number):
+            period, seq = pattern.split(record.number)
+            needed.sequences[period] = max(needed.sequences.get(period, 0), seq)
+    counters = read_counters(ws.archive)
+    if counters is None:
+        return [Finding("archive/.counters.json", "归档计数文件缺失或无法读取（下次写入时按日志与归档恢复）")]
+    if not counters.covers(needed):
+        return [Finding("archive/.counters.json", f"归档计数 {counters.to_json()} 低于归档中已有的编号或顺序 "
+                                                  f"{needed.to_json()}")]
+    return []
+
+
+def _journal_findings(live: dict, rebuilt: dict) -> list[Finding]:
+    found = []
+    live_files, built_files = live["files"], rebuilt["files"]
+    for submission in sorted(set(live_files) | set(built_files)):
+        mine, truth = live_files.get(submission), built_files.get(submission)
+        where = (truth or mine)[FILE_FIELDS.index("path")] or f"提交 {submission}"
+        if truth is None:
+            found.append(Finding(where, "日志中有记录，归档中没有（文件或案卷被删除？）"))
+        elif mine is None:
+            found.append(Finding(where, "归档中有，日志中没有"))
+        elif mine != truth:
+            fields = [FILE_FIELDS[i] for i, (a, b) in enumerate(zip(mine, truth)) if a != b]
+            found.append(Finding(where, f"日志与归档记录不一致：{'、'.join(fields)}"))
+    for number in sorted(set(live["cases"]) | set(rebuilt["cases"])):
+        mine, truth = live["cases"].get(number), rebuilt["cases"].get(number)
+        if truth is None:
+            found.append(Finding(f"案件 {number}", "日志中有该案件，归档中没有其案卷"))
+        elif mine is None:
+            found.append(Finding(f"案件 {number}", "归档中有该案卷，日志中没有"))
+        elif mine != truth:
+            found.append(Finding(f"案件 {number}", "日志中的案件状态与按归档重算的不一致"))
+    return found
+
+
+def _ledger_findings(ws, journal: Journal) -> list[Finding]:
+    found = []
+    for year in journal.years():
+        path = ledger_path(ws, year)
+        if not path.exists():
+            found.append(Finding(ws.relative(path), "台帐文件缺失"))
+            continue
+        try:
+            book = openpyxl.load_workbook(path, read_only=True)
+            listed = {str(v) for sheet in book.worksheets for (v,) in sheet.iter_rows(min_col=2, max_col=2, values_only=True)
+                      if v and str(v) != "投诉编号"}
+            book.close()
+        except Exception as exc:  # noqa: BLE001 - any unreadable workbook is a finding
+            found.append(Finding(ws.relative(path), f"台帐无法读取（{type(exc).__name__}）"))
+            continue
+        expected = {n for n in journal.case_numbers() if n and journal.case(n)["received_at"][:4] == str(year)}
+        if listed != expected:
+            found.append(Finding(ws.relative(path), f"台帐与日志不一致：缺 {len(expected - listed)} 件，多 "
+                                                    f"{len(listed - expected)} 件"))
+    return found
+
+
+def _receipt_findings(ws, live: dict) -> list[Finding]:
+    names = " ".join(p.name for p in ws.receipts.glob("*.回执.json"))
+    found = []
+    for row in live["files"].values():
+        submission, submitted_by = row[0], row[FILE_FIELDS.index("submitted_by")]
+        if submitted_by == "inbox" and f".{submission.rsplit('-', 1)[-1]}.回执.json" not in names:
+            found.append(Finding(row[FILE_FIELDS.index("path")] or row[FILE_FIELDS.index("original_name")],
+                                 f"提交 {submission} 没有回执"))
+    return found
+
+
+def _leftover_findings(ws) -> list[Finding]:
+    found = [Finding(ws.relative(c.path), "处理中断的文件（监视程序下次启动时完成）") for c in leftover_claims(ws)]
+    if ws.staging.exists():
+        found += [Finding(ws.relative(p), "未完成归档的暂存文件") for p in ws.staging.iterdir()]
+    found += [Finding(ws.relative(p), "写到一半的临时文件") for p in ws.ledger.glob(".*.writing*")]
+    return found
+
+
+def verify(ws) -> list[Finding]:
+    """Every inconsistency between the archive, the journal, the ledgers and the receipts."""
+    with ws.locked() as journal, tempfile.TemporaryDirectory() as temp:
+        skipped: list = []
+        entries = read_archive(ws, skipped)
+        findings = [Finding(path, f"无法采用：{reason}") for path, reason in skipped]
+        findings += _archive_findings(ws, entries) + _counter_findings(ws, entries)
+        built = build_journal(ws, Path(temp) / "verify.sqlite3", keep_counters=False)
+        findings += [Finding(path, f"无法采用：{reason}") for path, reason in built.skipped
+                     if (path, reason) not in skipped]
+        rebuilt = Journal(Path(temp) / "verify.sqlite3", readonly=True)
+        try:
+            live = journal.snapshot()
+            findings += _journal_findings(live, rebuilt.snapshot())
+        finally:
+            rebuilt.close()
+        findings += _ledger_findings(ws, journal) + _receipt_findings(ws, live) + _leftover_findings(ws)
+    return findings
