@@ -108,7 +108,10 @@ def _emit(receipts, as_json: bool) -> None:
 
 
 def _open(workspace: Path | None) -> Workspace:
-    return Workspace.open(workspace or default_root())
+    """The command's workspace, closed (its read-only journal connection) when the command ends."""
+    ws = Workspace.open(workspace or default_root())
+    click.get_current_context().call_on_close(ws.close)
+    return ws
 
 
 @click.group(cls=Tousu)

@@ -86,6 +86,7 @@ def _journal_findings(live: dict, rebuilt: dict) -> list[Finding]:
 
 
 def _ledger_findings(ws, journal: Journal) -> list[Finding]:
+    """Each year's ledger lists exactly the cases the archive holds for that year."""
     found = []
     for year in journal.years():
         path = ledger_path(ws, year)
@@ -139,8 +140,8 @@ def verify(ws) -> list[Finding]:
         rebuilt = Journal(Path(temp) / "verify.sqlite3", readonly=True)
         try:
             live = journal.snapshot()
-            findings += _journal_findings(live, rebuilt.snapshot())
+            findings += _journal_findings(live, rebuilt.snapshot()) + _ledger_findings(ws, rebuilt)
         finally:
             rebuilt.close()
-        findings += _ledger_findings(ws, journal) + _receipt_findings(ws, live) + _leftover_findings(ws)
+        findings += _receipt_findings(ws, live) + _leftover_findings(ws)
     return findings
