@@ -159,7 +159,7 @@ def file_away(ws, taken: Claim, receipt: Receipt) -> Path:
         target = _free(ws.rejected, name, taken.id)
         write_atomically(target.with_name(target.name + ".错误说明.txt"), (receipt.describe() + "\n").encode("utf-8"))
         shutil.move(taken.path, target)
-    elif receipt.status == "duplicate" and receipt.resumed:   # finishing a file interrupted after its commit
+    elif receipt.resumed:                                     # finishing a file interrupted after its commit
         taken.path.unlink()
         target = ws.root / receipt.archived
     elif receipt.status == "duplicate":

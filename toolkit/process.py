@@ -183,9 +183,10 @@ def _earlier(ws, journal, examined: Examined, sub: Submission) -> Receipt | None
     earlier = mine if mine is not None and mine["status"] in KEPT else journal.kept_file_by_hash(examined.sha256)
     if earlier is None:
         return None
-    receipt = _receipt(examined, "duplicate", earlier["number"], earlier["path"],
+    resumed = earlier["submission"] == sub.id          # this very submission, finished after a crash
+    receipt = _receipt(examined, "accepted" if resumed else "duplicate", earlier["number"], earlier["path"],
                        journal.case(earlier["number"])["state"])
-    receipt.resumed = earlier["submission"] == sub.id
+    receipt.resumed = resumed
     return receipt
 
 

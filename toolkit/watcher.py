@@ -164,8 +164,8 @@ class Watcher:
         if self.on_receipt:
             self.on_receipt(receipt)
         problems = "；".join(p.describe() for p in receipt.problems)
-        log.info(printable(f"{self.clock.now():%Y-%m-%d %H:%M:%S} {taken.name} -> {receipt.status} "
-                           f"{receipt.number or ''} {self.ws.relative(target)} {problems}".rstrip()))
+        log.info(f"{self.clock.now():%Y-%m-%d %H:%M:%S} {printable(taken.name)} -> {receipt.status} "
+                 f"{receipt.number or ''} {printable(self.ws.relative(target))} {problems}".rstrip())
         if receipt.status == "accepted":
             mark_pending(self.ws, case_years(self.ws.journal, [receipt.number]))
 
@@ -189,12 +189,12 @@ class Watcher:
                 raise failure from exc
             detail = str(exc) or type(exc).__name__
             if self.attempts.fail(taken.id, time.monotonic(), detail):
-                log.error(printable(f"{taken.name} 多次处理失败，已退回：{detail}"))
+                log.error(f"{printable(taken.name)} 多次处理失败，已退回：{printable(detail)}")
                 log.debug("".join(traceback.format_exception(exc)))
                 self._refuse(taken, f"处理该文件时多次出错（{detail}），已退回。请用 Excel/WPS/Word 打开确认"
                                     f"内容完整后另存为 .xlsx/.docx 再放入；仍不行请联系服务管理办公室。")
             else:
-                log.warning(printable(f"{taken.name} 处理失败，稍后重试：{detail}"))
+                log.warning(f"{printable(taken.name)} 处理失败，稍后重试：{printable(detail)}")
 
     def _answer_special_files(self) -> None:
         """Links and other special files: answered once in place (receipt, log line, `tousu status`)."""
@@ -228,7 +228,7 @@ class Watcher:
                                                         f"该文件的程序或检查权限",
                                               "at": self.clock.now().isoformat(timespec="seconds")}
                 write_held(self.ws, held)
-                log.error(printable(f"{path.name} 无法从收件箱取走：{exc}"))
+                log.error(f"{printable(path.name)} 无法从收件箱取走：{printable(str(exc))}")
             return None
 
     # ------------------------------------------------------------------ the loop
