@@ -273,7 +273,6 @@ class Watcher:
         observer.start()
         log.info(f"{self.clock.now():%Y-%m-%d %H:%M:%S} 开始监视 {self.ws.inbox}"
                  f"（{'轮询 ' + str(self.poll) + ' 秒' if self.poll else '文件通知'}）")
-        failures_in_once = 0
         try:
             while not self.stopping.is_set():
                 try:
@@ -286,8 +285,7 @@ class Watcher:
                     if str(failure) != self.environment:
                         log.error(f"{failure}稍后自动重试。")
                         self.environment = str(failure)
-                    failures_in_once += 1
-                    if once and failures_in_once >= 3:
+                    if once:                         # a scheduled run: the next one retries
                         return 2
                     self.stopping.wait(self.pause)
                     self.pause = min(self.pause * 2, ENVIRONMENT_PAUSE[1])
