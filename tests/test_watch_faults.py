@@ -17,7 +17,8 @@ import pytest
 from conftest import INTAKE_VALUES
 from test_watch import ENV, TOUSU, archived_numbers, intakes, start_watch, wait_until
 
-from toolkit import batch, process as process_module
+from toolkit import batch
+from toolkit import process as process_module
 from toolkit.clock import Clock
 from toolkit.forms.build import build
 from toolkit.forms.kinds import INTAKE
@@ -273,7 +274,11 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def test_the_watchers_own_reads_do_not_wake_it(tmp_path):
-    from watchdog.events import FileClosedNoWriteEvent, FileModifiedEvent, FileOpenedEvent
+    from watchdog.events import (
+        FileClosedNoWriteEvent,
+        FileModifiedEvent,
+        FileOpenedEvent,
+    )
     woken = threading.Event()
     handler = Wake(woken)
     for event in (FileOpenedEvent("/x.xlsx"), FileClosedNoWriteEvent("/x.xlsx")):

@@ -6,11 +6,11 @@ its 错误说明; the clerk's receipt is written first, one per submission, neve
 other special files are never followed: they are answered in place."""
 import json
 import os
-from glob import escape as glob_escape
 import shutil
 import stat
 from dataclasses import dataclass
 from datetime import datetime
+from glob import escape as glob_escape
 from pathlib import Path
 
 from .files import printable, write_atomically

@@ -4,8 +4,8 @@ refusals and watcher errors — all from the journal and the workspace, never fr
 from datetime import datetime
 
 from .batch import stale_years
-from .inbox import in_subfolders, leftover_claims, pending, read_held
 from .files import printable
+from .inbox import in_subfolders, leftover_claims, pending, read_held
 
 
 def workspace_status(ws, now: datetime, recent: int = 5) -> dict:

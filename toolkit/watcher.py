@@ -19,7 +19,11 @@ from datetime import datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from watchdog.events import FileClosedNoWriteEvent, FileOpenedEvent, FileSystemEventHandler
+from watchdog.events import (
+    FileClosedNoWriteEvent,
+    FileOpenedEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
@@ -28,8 +32,18 @@ from .clock import Clock
 from .errors import CalendarError, WorkspaceUnavailable
 from .files import printable
 from .forms.safety import refuse
-from .inbox import (Claim, claim, describe_special, file_away, leftover_claims, pending, read_held, special_files,
-                    write_held, write_receipt)
+from .inbox import (
+    Claim,
+    claim,
+    describe_special,
+    file_away,
+    leftover_claims,
+    pending,
+    read_held,
+    special_files,
+    write_held,
+    write_receipt,
+)
 from .ledger import case_years
 from .process import process, record_refusal_of
 from .receipt import Receipt

@@ -88,7 +88,9 @@ class Workspace:
         if self._writer is not None:
             yield self._writer
             return
-        from .rebuild import open_current          # rebuild needs the workspace; imported when first locked
+        from .rebuild import (
+            open_current,  # rebuild needs the workspace; imported when first locked
+        )
         try:
             self._lock.acquire()
         except filelock.Timeout:
