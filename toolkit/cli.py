@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from . import cli_text
+
 from .batch import process_batch, rebuild_all
 from .clock import Clock
 from .deadlines import STAGE_NAMES, DeadlineRules
@@ -31,6 +33,7 @@ from .verify import verify as verify_workspace
 from .watcher import Watcher, configure_logging
 from .workspace import Workspace, default_root
 
+cli_text.install()
 workspace_option = click.option(
     "-w", "--workspace", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="工作区目录（默认：环境变量 TOUSU_WORKSPACE，否则 ./watch）。")

@@ -1,0 +1,44 @@
+"""Issue 12 item 16, the command side: click's own texts are Chinese, `watch --once` does not claim to
+keep watching, and `status` names files put in inbox sub-folders (which are not processed)."""
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+from test_watch import ENV, TOUSU
+
+from toolkit.cli import main
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["score"], "缺少选项 '--month'"),
+    (["score", "--month", "2026-13"], "月份「2026-13」格式不对"),
+    (["nope"], "没有命令 'nope'"),
+    (["process", "/没有这个文件.xlsx"], "不存在"),
+    (["due", "--channel", "客服热线", "--severity", "中等", "--received", "2026-11-20"], "不在"),
+])
+def test_usage_errors_are_chinese_and_exit_2(argv, expected):
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 2 and expected in result.output, result.output
+    assert "Usage" not in result.output and "Error" not in result.output and "用法：" in result.output
+
+
+def test_help_is_chinese():
+    result = CliRunner().invoke(main, ["status", "--help"])
+    assert "显示本帮助并退出。" in result.output and "Show this message" not in result.output
+    assert "选项" in result.output and "Options" not in result.output
+
+
+def test_watch_once_says_it_processes_what_is_there(tmp_path):
+    done = subprocess.run([TOUSU, "watch", "--once", "-w", str(tmp_path / "ws")], env=ENV, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and "现有文件" in done.stderr and "Ctrl+C" not in done.stderr
+
+
+def test_status_names_files_in_inbox_subfolders(tousu, workspace, intake):
+    tousu("status")
+    (workspace / "inbox" / "张三").mkdir()
+    intake().rename(workspace / "inbox" / "张三" / "受理.xlsx")
+    code, lines, _ = tousu("status")
+    assert lines[0]["in_subfolders"] == ["张三/受理.xlsx"]
+    code, _, text = tousu("status", json_out=False)
+    assert "子文件夹" in text and "张三/受理.xlsx" in text
