@@ -5,7 +5,6 @@ atomically. A workbook held open in Excel (locked on Windows) raises WorkbookLoc
 half-writing it."""
 import math
 import os
-import unicodedata
 from copy import copy
 from datetime import date, datetime
 from pathlib import Path
@@ -35,7 +34,10 @@ class WorkbookLocked(ToolkitError):
 def put(ws, row: int, col: int, value):
     """Write one value. Text is always a text cell: text Excel would read as a formula is stored with
     the quote prefix, and text such as #N/A is not turned into an error value."""
-    cell = ws.cell(row, col)
+    return set_value(ws.cell(row, col), value)
+
+
+def set_value(cell, value):
     if isinstance(value, str):
         text = ILLEGAL_CHARACTERS_RE.sub("", value)
         cell.value = text
@@ -58,7 +60,9 @@ def text_width(value) -> int:
     if isinstance(value, date):
         return len("2026-11-20")
     lines = ("" if value is None else str(value)).splitlines() or [""]
-    return max(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line) for line in lines)
+    # GBK spends two bytes on a Chinese character or full-width sign and one on ASCII: exactly the
+    # width Excel gives them, counted in C (seconds saved on a 10,000-row ledger).
+    return max(len(line.encode("gbk", "replace")) for line in lines)
 
 
 STYLES = {
@@ -105,9 +109,10 @@ def write_table(ws, headers: list, rows, widths: dict | None = None, start_row: 
             [(r, values, None) for r, values in enumerate(rows, start=header_row + 1)]:
         lines = 1
         for col, value in enumerate(values, start=1):
-            style(ws.cell(r, col), kind or ("datetime" if isinstance(value, datetime)
-                                            else "date" if isinstance(value, date) else "body"))
-            put(ws, r, col, value)
+            cell = ws.cell(r, col)
+            style(cell, kind or ("datetime" if isinstance(value, datetime) else "date" if isinstance(value, date)
+                                 else "body"))
+            set_value(cell, value)
             if isinstance(value, str) and len(value) * 2 > column_widths[col - 1] - 1:
                 lines = max(lines, _lines(value, column_widths[col - 1]))
         if lines > 1:
@@ -133,8 +138,8 @@ def _column_widths(ws, headers: list, rows: list, widths: dict) -> list:
     for col, header in enumerate(headers, start=1):
         width = widths.get(header)
         if width is None:
-            fit = max([text_width(header)] + [text_width(values[col - 1]) for values in rows if len(values) >= col])
-            width = min(max(fit + 2, MIN_WIDTH), MAX_WIDTH)
+            distinct = {values[col - 1] for values in rows if len(values) >= col}
+            width = min(max(max(map(text_width, distinct | {header})) + 2, MIN_WIDTH), MAX_WIDTH)
         letter = get_column_letter(col)
         earlier = ws.column_dimensions.get(letter)
         width = max(width, earlier.width if earlier is not None and earlier.customWidth else 0)
@@ -146,7 +151,7 @@ def _column_widths(ws, headers: list, rows: list, widths: dict) -> list:
 def _lines(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column `width` wide."""
     per_line = max(width - 1, 2)
-    return sum(max(1, math.ceil(text_width(line) / per_line)) for line in text.splitlines() or [""])
+    return sum(max(1, math.ceil(len(line.encode("gbk", "replace")) / per_line)) for line in text.splitlines() or [""])
 
 
 def _points(width: float) -> float:
