@@ -42,6 +42,8 @@ def test_report_rates_match_their_parts(tousu, form, workspace, tmp_path):
     assert counts["客服热线"] == 1 and counts["微信公众号"] == 2 and counts["安检"] == 1     # 微信 is 微信公众号
     assert "微信" not in counts
     assert len(book["投诉数量"]._charts) == 1 and len(book["趋势"]._charts) == 1
+    charts = book["投诉数量"]._charts + book["趋势"]._charts
+    assert all(c.x_axis.delete is False and c.y_axis.delete is False for c in charts)   # Excel shows the axes
     trend = [[c.value for c in row] for row in book["趋势"].iter_rows(min_row=2)]
     assert trend[0] == ["2025-12", 0] and trend[-1] == ["2026-11", 3]
     assert [row[0].value for row in book["考核汇总"].iter_rows(min_row=2)] == ["客户创值赋能群", "未指定单位"]

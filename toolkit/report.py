@@ -107,10 +107,18 @@ def _summary_sheet(book, month: str, figures: dict) -> None:
     print_setup(ws, None, 5)
 
 
-def _place_chart(ws, chart, row: int) -> None:
-    """A chart of CHART_CM on a page of its own: a page break after `row`, the chart one row below it
-    (anchored right at the break, LibreOffice draws its edge on the page before)."""
+def _chart(chart, title: str):
+    """A chart of CHART_CM: its title, the count axis titled 件数, no legend for its one series, both
+    axes shown (openpyxl 3.1 leaves them out, and Excel then hides them)."""
+    chart.title, chart.y_axis.title, chart.legend = title, "件数", None
+    chart.x_axis.delete = chart.y_axis.delete = False
     chart.width, chart.height = CHART_CM
+    return chart
+
+
+def _place_chart(ws, chart, row: int) -> None:
+    """A chart on a page of its own: a page break after `row`, the chart one row below it (anchored
+    right at the break, LibreOffice draws its edge on the page before)."""
     ws.row_breaks.append(Break(id=row))
     ws.add_chart(chart, f"A{row + 2}")
 
@@ -129,8 +137,7 @@ def _counts_sheet(book, month: str, figures: dict) -> None:
     ws.auto_filter.ref = None
     print_setup(ws, None, 2)
     if unit_rows:
-        chart = BarChart()
-        chart.title, chart.y_axis.title, chart.legend = "各责任部门投诉件数", "件数", None
+        chart = _chart(BarChart(), "各责任部门投诉件数")
         chart.add_data(Reference(ws, min_col=2, min_row=unit_rows[0], max_row=unit_rows[1]), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=unit_rows[0] + 1, max_row=unit_rows[1]))
         _place_chart(ws, chart, row)
@@ -140,12 +147,10 @@ def _trend_sheet(book, figures: dict) -> None:
     """The 12 months' counts and their line chart below them, on one page."""
     ws = book.create_sheet("趋势")
     last = write_table(ws, ["月份", "投诉件数"], [list(t) for t in figures["trend"]], {"月份": 12})
-    chart = LineChart()
-    chart.title, chart.y_axis.title, chart.legend = "近12个月投诉件数", "件数", None
+    chart = _chart(LineChart(), "近12个月投诉件数")
     chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=last), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
     chart.series[0].smooth = False          # a count per month: straight segments, never below zero
-    chart.width, chart.height = CHART_CM
     ws.add_chart(chart, f"A{last + 2}")
 
 
