@@ -2,7 +2,7 @@
 case; the annex columns first, then the toolkit's. Written from the journal in one go per batch.
 
 A month prints as the annex: the title 「投诉信息管理台帐 YYYY年MM月」, the header repeated on every
-page and the annex's nine columns only, sized to fill a landscape A4 page at about 85% (≥ 80% is
+page and the annex's nine columns only, sized to fill a landscape A4 page at about 87% (≥ 80% is
 readable). The toolkit's columns stay on the same rows, right of the print area: one row per case
 keeps filtering and sorting whole (filter 是否超时 = 是 and the printout shows those cases), where a
 sheet of their own would split every case in two."""

@@ -151,7 +151,7 @@ def _column_widths(ws, headers: list, rows: list, widths: dict) -> list:
 def _lines(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column `width` wide."""
     per_line = max(width - 1, 2)
-    return sum(max(1, math.ceil(len(line.encode("gbk", "replace")) / per_line)) for line in text.splitlines() or [""])
+    return sum(max(1, math.ceil(text_width(line) / per_line)) for line in text.splitlines() or [""])
 
 
 def _points(width: float) -> float:
@@ -162,7 +162,8 @@ def print_setup(ws, title_rows: str | None, columns: int, last_row: int | None =
     """A4, portrait when the columns fit across it, else landscape; the columns scaled to the page
     width, the title and header rows on every page, 「第 N 页 共 M 页」 in the footer. With `last_row`
     the print area is the first `columns` columns down to it."""
-    width = sum(_points(ws.column_dimensions[get_column_letter(c)].width or 13) for c in range(1, columns + 1))
+    width = sum(_points(getattr(ws.column_dimensions.get(get_column_letter(c)), "width", None) or 13)
+                for c in range(1, columns + 1))
     ws.page_setup.orientation = "portrait" if width <= PORTRAIT_POINTS else "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.sheet_properties.pageSetUpPr.fitToPage = True
