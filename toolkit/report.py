@@ -7,6 +7,13 @@ from pathlib import Path
 
 import openpyxl
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.text import RichText
+from openpyxl.drawing.text import (
+    CharacterProperties,
+    Paragraph,
+    ParagraphProperties,
+    RichTextProperties,
+)
 from openpyxl.styles import Font
 from openpyxl.worksheet.pagebreak import Break
 
@@ -151,6 +158,9 @@ def _trend_sheet(book, figures: dict) -> None:
     chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=last), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
     chart.series[0].smooth = False          # a count per month: straight segments, never below zero
+    label = ParagraphProperties(defRPr=CharacterProperties())             # the months at 45°, never wrapped
+    chart.x_axis.txPr = RichText(bodyPr=RichTextProperties(rot=-2700000, vert="horz"),
+                                 p=[Paragraph(pPr=label, endParaRPr=CharacterProperties())])
     ws.add_chart(chart, f"A{last + 2}")
 
 
