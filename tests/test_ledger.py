@@ -62,7 +62,7 @@ def test_text_that_looks_like_an_excel_error_stays_text(tousu, form, workspace):
     cells = [book["11月"].cell(r, 4) for r in range(3, 3 + len(ERROR_LITERALS))]
     assert [(c.value, c.data_type) for c in cells] == [(text, "s") for text in ERROR_LITERALS]
     report = openpyxl.load_workbook(workspace / "reports" / "服务月报-2026-11.xlsx")["未办结"]
-    names = [report.cell(r, 3) for r in range(2, 2 + len(ERROR_LITERALS))]
+    names = [report.cell(r, 3) for r in range(3, 3 + len(ERROR_LITERALS))]
     assert [(c.value, c.data_type) for c in names] == [(text, "s") for text in ERROR_LITERALS]
 
 

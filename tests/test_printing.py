@@ -111,7 +111,9 @@ def test_report_and_score_sheet_columns_fit_their_values(month):
                         (name, sheet.title, cell.coordinate, cell.value, width)
             assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页", (name, sheet.title)
     book = openpyxl.load_workbook(month / "reports" / "服务月报-2026-11.xlsx")
-    phones = [c.value for c in book["未办结"]["D"][1:]]
+    assert book["未办结"]["A1"].value == "未办结投诉 2026-11（27 件）" and book["重复投诉"]["A1"].value == "重复投诉 2026-11（0 件）"
+    assert book["扣分明细"].oddHeader.center.text == "&A"                  # the sheet's name on top of each page
+    phones = [c.value for c in book["未办结"]["D"][2:]]
     assert "0593-2800001" in phones and book["未办结"].column_dimensions["D"].width >= len("0593-2800001")
 
 

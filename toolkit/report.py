@@ -164,11 +164,12 @@ def _trend_sheet(book, figures: dict) -> None:
     ws.add_chart(chart, f"A{last + 2}")
 
 
-def _case_sheet(book, title: str, cases: list) -> None:
+def _case_sheet(book, title: str, heading: str, cases: list) -> None:
     write_table(book.create_sheet(title), ["投诉编号", "受理时间", "客户姓名", "联系电话", "状态", "责任部门", "重大依据"],
                 [[c["number"], datetime.fromisoformat(c["received_at"]), c["facts"].get("customer_name"),
                   c["facts"].get("phone"), c["state"]["status"], c["state"].get("unit"),
-                  "；".join(c["state"]["major_reasons"])] for c in cases])
+                  "；".join(c["state"]["major_reasons"])] for c in cases],
+                title=f"{heading}（{len(cases)} 件）")
 
 
 def report_path(ws, month: str) -> Path:
@@ -182,8 +183,8 @@ def write_report(ws, month: str, now: datetime) -> tuple[Path, dict]:
     _summary_sheet(book, month, figures)
     _counts_sheet(book, month, figures)
     _trend_sheet(book, figures)
-    _case_sheet(book, "重复投诉", figures["repeat"])
-    _case_sheet(book, "未办结", figures["open"])
+    _case_sheet(book, "重复投诉", f"重复投诉 {month}", figures["repeat"])
+    _case_sheet(book, "未办结", f"未办结投诉 {month}", figures["open"])
     add_score_sheets(book, figures["scores"])
     target = report_path(ws, month)
     save_atomically(book, target)

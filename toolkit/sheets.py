@@ -127,7 +127,7 @@ def write_table(ws, headers: list, rows, widths: dict | None = None, start_row: 
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{max(last_row, header_row + 1)}"
     if start_row == 1:
-        print_setup(ws, f"{start_row}:{header_row}", columns, last_row if printed else None)
+        print_setup(ws, f"{start_row}:{header_row}", columns, last_row if printed else None, name_on_top=not title)
     return last_row
 
 
@@ -158,10 +158,12 @@ def _points(width: float) -> float:
     return (width * 7 + 5) * 0.75
 
 
-def print_setup(ws, title_rows: str | None, columns: int, last_row: int | None = None) -> None:
+def print_setup(ws, title_rows: str | None, columns: int, last_row: int | None = None,
+                name_on_top: bool = False) -> None:
     """A4, portrait when the columns fit across it, else landscape; the columns scaled to the page
-    width, the title and header rows on every page, 「第 N 页 共 M 页」 in the footer. With `last_row`
-    the print area is the first `columns` columns down to it."""
+    width, the title and header rows on every page, 「第 N 页 共 M 页」 in the footer (and the sheet's
+    name in the page header of a sheet without a title row). With `last_row` the print area is the
+    first `columns` columns down to it."""
     width = sum(_points(getattr(ws.column_dimensions.get(get_column_letter(c)), "width", None) or 13)
                 for c in range(1, columns + 1))
     ws.page_setup.orientation = "portrait" if width <= PORTRAIT_POINTS else "landscape"
@@ -178,6 +180,10 @@ def print_setup(ws, title_rows: str | None, columns: int, last_row: int | None =
     ws.oddFooter.center.text = PAGE_NUMBERS
     ws.oddFooter.center.size = 9
     ws.oddFooter.center.font = f"{FONT},Regular"
+    if name_on_top:
+        ws.oddHeader.center.text = "&A"
+        ws.oddHeader.center.size = 12
+        ws.oddHeader.center.font = f"{FONT},Bold"
     if last_row is not None:
         ws.print_area = f"A1:{get_column_letter(columns)}{last_row}"
 
