@@ -23,9 +23,10 @@ def test_ledger_row_per_case_with_annex_columns_first(tousu, form, workspace):
                                          **REVIEWED)))
     book, rows = ledger_rows(workspace)
     assert book.sheetnames == ["10月", "11月"]
-    assert rows[0] == COLUMNS and COLUMNS[:9] == ["序号", "投诉编号", "投诉时间", "投诉内容", "投诉地址/投诉人",
+    assert rows[0][0] == "投诉信息管理台帐 2026年11月"
+    assert rows[1] == COLUMNS and COLUMNS[:9] == ["序号", "投诉编号", "投诉时间", "投诉内容", "投诉地址/投诉人",
                                                   "联系电话", "处理意见与结果", "责任部门", "处理时间"]
-    row = dict(zip(COLUMNS, rows[1]))
+    row = dict(zip(COLUMNS, rows[2]))
     assert row["投诉编号"] == "TS2026110001" and row["投诉时间"] == datetime(2026, 11, 20, 15, 30)
     assert row["投诉地址/投诉人"] == '三明市梅列区列东街28号 / =HYPERLINK("http://x","点我")'
     assert (row["处理意见与结果"], row["责任部门"], row["处理时间"]) == \
@@ -34,8 +35,8 @@ def test_ledger_row_per_case_with_annex_columns_first(tousu, form, workspace):
         ("非重大", "责任", "待回访", "否", 1)
     assert row["回访时限"] == datetime(2026, 11, 24, 23, 59, 59)
     sheet = book["11月"]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:T2"
-    assert sheet["C2"].number_format == "yyyy-mm-dd hh:mm" and sheet["C2"].is_date
+    assert sheet.freeze_panes == "A3" and sheet.auto_filter.ref == "A2:T3"
+    assert sheet["C3"].number_format == "yyyy-mm-dd hh:mm" and sheet["C3"].is_date
 
 
 def test_text_that_looks_like_a_formula_stays_text(tousu, form, workspace):
@@ -43,8 +44,35 @@ def test_text_that_looks_like_a_formula_stays_text(tousu, form, workspace):
                                        content="=1+2", demand="@SUM(A1)")))
     book, _ = ledger_rows(workspace)
     sheet = book["11月"]
-    assert sheet["D2"].value == "=1+2" and sheet["D2"].data_type == "s" and sheet["D2"].quotePrefix
-    assert sheet["E2"].data_type == "s" and sheet["E2"].value.endswith('=HYPERLINK("http://x","点我")')
+    assert sheet["D3"].value == "=1+2" and sheet["D3"].data_type == "s" and sheet["D3"].quotePrefix
+    assert sheet["E3"].data_type == "s" and sheet["E3"].value.endswith('=HYPERLINK("http://x","点我")')
+
+
+ERROR_LITERALS = ["#N/A", "#DIV/0!", "#REF!", "#NAME?", "#NULL!", "#NUM!", "#VALUE!"]
+
+
+def test_text_that_looks_like_an_excel_error_stays_text(tousu, form, workspace):
+    """A clerk's 「#N/A」 (copied from a lookup) is text in the ledger, the report and the score sheet,
+    never an error value."""
+    tousu("process", *[form(INTAKE, dict(INTAKE_VALUES, customer_name=text, content=f"{text}", phone=f"1380000000{i}",
+                                         received_at=datetime(2026, 11, 19, 8 + i)))
+                       for i, text in enumerate(ERROR_LITERALS)])
+    tousu("report", "--month", "2026-11")
+    book, _ = ledger_rows(workspace)
+    cells = [book["11月"].cell(r, 4) for r in range(3, 3 + len(ERROR_LITERALS))]
+    assert [(c.value, c.data_type) for c in cells] == [(text, "s") for text in ERROR_LITERALS]
+    report = openpyxl.load_workbook(workspace / "reports" / "服务月报-2026-11.xlsx")["未办结"]
+    names = [report.cell(r, 3) for r in range(3, 3 + len(ERROR_LITERALS))]
+    assert [(c.value, c.data_type) for c in names] == [(text, "s") for text in ERROR_LITERALS]
+
+
+def test_put_keeps_every_excel_error_literal_as_text(tmp_path):
+    book = openpyxl.Workbook()
+    for row, text in enumerate(ERROR_LITERALS, start=1):
+        sheets.put(book.active, row, 1, text)
+    book.save(tmp_path / "e.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "e.xlsx").active
+    assert [(c.value, c.data_type) for (c,) in sheet.iter_rows()] == [(text, "s") for text in ERROR_LITERALS]
 
 
 def test_rebuild_from_the_archive_gives_the_same_rows_and_a_new_next_number(tousu, form, workspace):

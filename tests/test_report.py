@@ -2,9 +2,11 @@
 from datetime import datetime
 
 import openpyxl
+import pytest
 from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
 
 from toolkit.forms.kinds import CALLBACK, FEEDBACK, INTAKE
+from toolkit.policy import load_policy
 
 
 def test_report_rates_match_their_parts(tousu, form, workspace, tmp_path):
@@ -13,7 +15,7 @@ def test_report_rates_match_their_parts(tousu, form, workspace, tmp_path):
     bad = tmp_path / "旧表.xls"
     bad.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
     tousu("process", form(INTAKE, INTAKE_VALUES), form(INTAKE, second),
-          form(INTAKE, dict(INTAKE_VALUES, customer_name="丙", phone="12345", target="窗口")), bad)
+          form(INTAKE, dict(INTAKE_VALUES, customer_name="丙", phone="12345", target="窗口", channel="微信")), bad)
     tousu("process", form(FEEDBACK, dict(FEEDBACK_VALUES, **REVIEWED)),
           form(FEEDBACK, dict(FEEDBACK_VALUES, number="TS2026110002", customer_name="乙", phone="13600000000",
                               channel="微信公众号", received_at=datetime(2026, 11, 10, 9),
@@ -37,8 +39,19 @@ def test_report_rates_match_their_parts(tousu, form, workspace, tmp_path):
     assert [row[:4] for row in summary] == [["投诉处理及时率", 1, 2, 0.5], ["投诉处理满意率", 1, 2, 0.5],
                                             ["投诉信息维护合格率", 6, 8, 0.75]]
     counts = {row[0].value: row[1].value for row in book["投诉数量"].iter_rows() if isinstance(row[1].value, int)}
-    assert counts["客服热线"] == 2 and counts["微信公众号"] == 1 and counts["安检"] == 1
+    assert counts["客服热线"] == 1 and counts["微信公众号"] == 2 and counts["安检"] == 1     # 微信 is 微信公众号
+    assert "微信" not in counts
     assert len(book["投诉数量"]._charts) == 1 and len(book["趋势"]._charts) == 1
+    charts = book["投诉数量"]._charts + book["趋势"]._charts
+    assert all(c.x_axis.delete is False and c.y_axis.delete is False for c in charts)   # Excel shows the axes
     trend = [[c.value for c in row] for row in book["趋势"].iter_rows(min_row=2)]
     assert trend[0] == ["2025-12", 0] and trend[-1] == ["2026-11", 3]
     assert [row[0].value for row in book["考核汇总"].iter_rows(min_row=2)] == ["客户创值赋能群", "未指定单位"]
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("微信", "微信公众号"), ("公众号", "微信公众号"), ("微信公众号", "微信公众号"), (" 微 信 ", "微信公众号"),
+    ("窗口", "营业厅"), ("营业厅", "营业厅"), ("客服热线", "客服热线"), ("微信群", "微信群"), (None, ""),
+])
+def test_channel_names_that_count_as_one(text, name):
+    assert load_policy().channel_name(text) == name

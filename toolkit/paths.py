@@ -1,8 +1,11 @@
-"""Where the toolkit's own shipped files live (templates/ beside the package)."""
+"""Where the toolkit's shipped files live. templates/ (the default policy, the blank forms, the
+button workbook) and samples/ (the forms `tousu demo` uses) sit at the top of the repository and are
+installed as the package data toolkit._templates and toolkit._samples (pyproject.toml), so an editable
+and a normal install find them the same way: through importlib.resources, as directories on disk."""
 import os
+from importlib.resources import files
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = Path(os.environ.get("TOUSU_TEMPLATES", PROJECT_ROOT / "templates"))
-SAMPLES = PROJECT_ROOT / "samples"
+TEMPLATES = Path(os.environ.get("TOUSU_TEMPLATES") or str(files("toolkit._templates")))
+SAMPLES = Path(str(files("toolkit._samples")))
 DEFAULT_POLICY = TEMPLATES / "policy.toml"

@@ -145,6 +145,16 @@ class Policy:
     def section(self, name: str) -> dict:
         return self.raw[name]
 
+    def channel_name(self, text: str | None) -> str:
+        """The 受理渠道 a text counts as: the canonical name of [channel_aliases] whose name or alias it
+        equals (spaces and full-width forms aside), else the text itself ("" for none)."""
+        from .forms.labels import normalise
+        key = normalise(text)
+        for name, aliases in self.raw["channel_aliases"].items():
+            if key in {normalise(name), *map(normalise, aliases)}:
+                return name
+        return (text or "").strip()
+
 
 def _validate(raw: dict, source: Path) -> None:
     if raw["deadlines"]["calendar"] not in ("natural", "working"):

@@ -7,14 +7,23 @@ from pathlib import Path
 
 import openpyxl
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.text import RichText
+from openpyxl.drawing.text import (
+    CharacterProperties,
+    Paragraph,
+    ParagraphProperties,
+    RichTextProperties,
+)
 from openpyxl.styles import Font
+from openpyxl.worksheet.pagebreak import Break
 
 from .period import month_bounds, previous_months
 from .scoring import PERSON_PENALTIES, score_month
-from .sheets import FONT, put, save_atomically, write_table
+from .sheets import FONT, print_setup, put, save_atomically, write_table
 
 SCORE_HEADERS = ["责任部门", "重大投诉(起)", "责任投诉(起)", "非责任投诉(起)", "超时(起)", "扣分合计"]
 LINE_HEADERS = ["责任部门", "投诉编号", "扣分依据", "扣分"]
+CHART_CM = (17, 10)                     # width, height: fits A4 portrait between the margins, with room to spare
 
 
 def add_score_sheets(book, scores: list) -> None:
@@ -22,12 +31,10 @@ def add_score_sheets(book, scores: list) -> None:
                 [[s.unit, s.major, s.responsible, s.non_responsible, s.late, s.points] for s in scores])
     lines = book.create_sheet("扣分明细")
     write_table(lines, LINE_HEADERS, [[s.unit, line.number, line.reason, line.points]
-                                      for s in scores for line in s.lines],
-                {"责任部门": 16, "投诉编号": 15, "扣分依据": 70, "扣分": 8})
-    reference = book.create_sheet("责任人考核参考")
-    write_table(reference, ["投诉级别", "对投诉主要责任人考核扣罚参考标准（办法10.1，供参考，不自动计算）"],
-                [list(row) for row in PERSON_PENALTIES], {"投诉级别": 12})
-    reference.column_dimensions["B"].width = 90
+                                      for s in scores for line in s.lines], {"扣分依据": 50})
+    reference_header = "对投诉主要责任人考核扣罚参考标准（办法10.1，供参考，不自动计算）"
+    write_table(book.create_sheet("责任人考核参考"), ["投诉级别", reference_header],
+                [list(row) for row in PERSON_PENALTIES], {reference_header: 80})
 
 
 def score_sheet_path(ws, month: str) -> Path:
@@ -82,7 +89,7 @@ def month_figures(journal, policy, month: str, now: datetime) -> dict:
     ]
     return {
         "cases": cases, "rates": rates,
-        "by": {"受理渠道": _counts(c["facts"].get("channel") for c in cases),
+        "by": {"受理渠道": _counts(policy.channel_name(c["facts"].get("channel")) for c in cases),
                "投诉性质": _counts("疑似重大" if s["suspected_major"] else s["severity"] for s in states),
                "投诉类别": _counts(s["responsibility"] or "未判定" for s in states),
                "责任部门": _counts(s.get("unit") or "未指定单位" for s in states),
@@ -101,44 +108,68 @@ def _summary_sheet(book, month: str, figures: dict) -> None:
                   f"未办结 {len(figures['open'])} 件。")
     write_table(ws, ["指标", "分子", "分母", "比率", "口径"],
                 [[r.name, r.numerator, r.denominator, r.value, r.definition] for r in figures["rates"]],
-                {"指标": 20, "口径": 70}, start_row=4)
+                {"指标": 20, "口径": 50}, start_row=4)
     for row in range(5, 5 + len(figures["rates"])):
         ws.cell(row, 4).number_format = "0.00%"
+    print_setup(ws, None, 5)
 
 
-def _counts_sheet(book, figures: dict) -> None:
+def _chart(chart, title: str):
+    """A chart of CHART_CM: its title, the count axis titled 件数, no legend for its one series, both
+    axes shown (openpyxl 3.1 leaves them out, and Excel then hides them)."""
+    chart.title, chart.y_axis.title, chart.legend = title, "件数", None
+    chart.x_axis.delete = chart.y_axis.delete = False
+    chart.width, chart.height = CHART_CM
+    return chart
+
+
+def _place_chart(ws, chart, row: int) -> None:
+    """A chart on a page of its own: a page break after `row`, the chart one row below it (anchored
+    right at the break, LibreOffice draws its edge on the page before)."""
+    ws.row_breaks.append(Break(id=row))
+    ws.add_chart(chart, f"A{row + 2}")
+
+
+def _counts_sheet(book, month: str, figures: dict) -> None:
+    """One table per dimension, one under the other; the chart of the units on the page after them."""
     ws = book.create_sheet("投诉数量")
-    row = 1
+    put(ws, 1, 1, f"投诉数量 {month}").font = Font(name=FONT, size=14, bold=True)
+    row, unit_rows = 3, None
     for dimension, counts in figures["by"].items():
         write_table(ws, [dimension, "件数"], counts, {dimension: 30, "件数": 10}, start_row=row)
         if dimension == "责任部门" and counts:
-            chart = BarChart()
-            chart.title, chart.y_axis.title = "各责任部门投诉件数", "件数"
-            chart.add_data(Reference(ws, min_col=2, min_row=row, max_row=row + len(counts)), titles_from_data=True)
-            chart.set_categories(Reference(ws, min_col=1, min_row=row + 1, max_row=row + len(counts)))
-            ws.add_chart(chart, f"D{row}")
+            unit_rows = (row, row + len(counts))
         row += len(counts) + 3
     ws.freeze_panes = None
     ws.auto_filter.ref = None
+    print_setup(ws, None, 2)
+    if unit_rows:
+        chart = _chart(BarChart(), "各责任部门投诉件数")
+        chart.add_data(Reference(ws, min_col=2, min_row=unit_rows[0], max_row=unit_rows[1]), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=unit_rows[0] + 1, max_row=unit_rows[1]))
+        _place_chart(ws, chart, row)
 
 
 def _trend_sheet(book, figures: dict) -> None:
+    """The 12 months' counts and their line chart below them, on one page."""
     ws = book.create_sheet("趋势")
-    write_table(ws, ["月份", "投诉件数"], [list(t) for t in figures["trend"]], {"月份": 12})
-    chart = LineChart()
-    chart.title, chart.y_axis.title = "近12个月投诉件数", "件数"
-    chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=13), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=13))
+    last = write_table(ws, ["月份", "投诉件数"], [list(t) for t in figures["trend"]], {"月份": 12})
+    chart = _chart(LineChart(), "近12个月投诉件数")
+    chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
     chart.series[0].smooth = False          # a count per month: straight segments, never below zero
-    ws.add_chart(chart, "D2")
+    label = ParagraphProperties(defRPr=CharacterProperties())             # the months at 45°, never wrapped
+    chart.x_axis.txPr = RichText(bodyPr=RichTextProperties(rot=-2700000, vert="horz"),
+                                 p=[Paragraph(pPr=label, endParaRPr=CharacterProperties())])
+    ws.add_chart(chart, f"A{last + 2}")
 
 
-def _case_sheet(book, title: str, cases: list) -> None:
+def _case_sheet(book, title: str, heading: str, cases: list) -> None:
     write_table(book.create_sheet(title), ["投诉编号", "受理时间", "客户姓名", "联系电话", "状态", "责任部门", "重大依据"],
                 [[c["number"], datetime.fromisoformat(c["received_at"]), c["facts"].get("customer_name"),
                   c["facts"].get("phone"), c["state"]["status"], c["state"].get("unit"),
                   "；".join(c["state"]["major_reasons"])] for c in cases],
-                {"投诉编号": 15, "受理时间": 17, "重大依据": 60})
+                title=f"{heading}（{len(cases)} 件）")
 
 
 def report_path(ws, month: str) -> Path:
@@ -150,10 +181,10 @@ def write_report(ws, month: str, now: datetime) -> tuple[Path, dict]:
     book = openpyxl.Workbook()
     book.remove(book.active)
     _summary_sheet(book, month, figures)
-    _counts_sheet(book, figures)
+    _counts_sheet(book, month, figures)
     _trend_sheet(book, figures)
-    _case_sheet(book, "重复投诉", figures["repeat"])
-    _case_sheet(book, "未办结", figures["open"])
+    _case_sheet(book, "重复投诉", f"重复投诉 {month}", figures["repeat"])
+    _case_sheet(book, "未办结", f"未办结投诉 {month}", figures["open"])
     add_score_sheets(book, figures["scores"])
     target = report_path(ws, month)
     save_atomically(book, target)

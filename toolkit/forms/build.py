@@ -6,9 +6,10 @@ from pathlib import Path
 
 import docx
 import openpyxl
+from docx.enum.table import WD_ROW_HEIGHT_RULE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Cm, Pt
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
@@ -17,6 +18,11 @@ FONT = "宋体"
 THIN = Side(style="thin")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 LAYOUTS = ("annex", "column", "header")
+COLUMN_WIDTH = 18
+ROW, LONG_ROW = 28, 60                  # row heights in points: a field, a long text (投诉内容, 处理结果…)
+DOCX_ROW, DOCX_LONG_ROW = 0.75, 1.4     # the same in the Word forms, in cm (at least: text makes them grow)
+NOTE_LINE = 13                          # points per line of a 9-point note
+NOTE_CHARS_PER_COLUMN = 10              # Chinese characters of a 9-point note per column of COLUMN_WIDTH
 
 
 def shown(spec, value) -> object:
@@ -64,6 +70,7 @@ def fill_sheet(ws, kind, values: dict, layout: str = "annex", defined_names: boo
     ws.title = kind.name
     rows = _rows(kind, values, layout)
     width = max(sum(span for _, span, _ in row) for row in rows)
+    long_labels = {spec.label for spec in kind.fields if spec.long}
     ws.cell(1, 1, kind.title).font = Font(name=FONT, size=16, bold=True)
     ws.cell(1, 1).alignment = Alignment(horizontal="center")
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
@@ -86,12 +93,35 @@ def fill_sheet(ws, kind, values: dict, layout: str = "annex", defined_names: boo
                 target = f"'{ws.title}'!${get_column_letter(c + span)}${r}"
                 book.defined_names[label] = DefinedName(label, attr_text=target)
             c += span
-        if any(span > 1 and not is_label and value is not None and len(str(value)) > 30 for value, span, is_label in row):
-            ws.row_dimensions[r].height = 60
-    for offset, note in enumerate(kind.notes, start=len(rows) + 3):
-        ws.cell(offset, 1, note).font = Font(name=FONT, size=9)
+        ws.row_dimensions[r].height = LONG_ROW if _writes_long(row, long_labels) else ROW
+    last = len(rows) + 1
+    for last, note in enumerate(kind.notes, start=len(rows) + 3):
+        cell = ws.cell(last, 1, note)
+        cell.font = Font(name=FONT, size=9)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(start_row=last, start_column=1, end_row=last, end_column=width)
+        ws.row_dimensions[last].height = NOTE_LINE * -(-len(note) // (width * NOTE_CHARS_PER_COLUMN))
     for col in range(1, width + 1):
-        ws.column_dimensions[get_column_letter(col)].width = 18
+        ws.column_dimensions[get_column_letter(col)].width = COLUMN_WIDTH
+    _one_page(ws, f"A1:{get_column_letter(width)}{last}")
+
+
+def _writes_long(row: list, long_labels: set) -> bool:
+    """Whether a row holds a long text (投诉内容, 处理结果…): it gets room to write by hand when printed."""
+    return any(is_label and value in long_labels for value, _, is_label in row)
+
+
+def _one_page(ws, area: str) -> None:
+    """A form prints on one A4 portrait page: its columns and rows scaled to fit, centred."""
+    ws.print_area = area
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1
+    ws.page_margins.left = ws.page_margins.right = 0.6
+    ws.page_margins.top = ws.page_margins.bottom = 0.8
+    ws.print_options.horizontalCentered = True
 
 
 def _east_asian(run, size: float | None = None, bold: bool = False) -> None:
@@ -104,14 +134,20 @@ def _east_asian(run, size: float | None = None, bold: bool = False) -> None:
 
 def build_docx(kind, values: dict, path: Path, layout: str = "annex") -> Path:
     document = docx.Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)           # A4 (python-docx starts on Letter)
+    section.top_margin = section.bottom_margin = section.left_margin = section.right_margin = Cm(2)
     title = document.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _east_asian(title.add_run(kind.title), 16, True)
     rows = _rows(kind, values, layout)
     width = max(sum(span for _, span, _ in row) for row in rows)
+    long_labels = {spec.label for spec in kind.fields if spec.long}
     table = document.add_table(rows=len(rows), cols=width)
     table.style = "Table Grid"
     for r, row in enumerate(rows):
+        table.rows[r].height = Cm(DOCX_LONG_ROW if _writes_long(row, long_labels) else DOCX_ROW)
+        table.rows[r].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
         c = 0
         for value, span, is_label in row:
             cell = table.cell(r, c)

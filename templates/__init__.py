@@ -1,0 +1,1 @@
+"""Package data: the default policy, the blank forms and the Excel button workbook (toolkit._templates)."""
