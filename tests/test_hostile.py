@@ -10,7 +10,7 @@ from conftest import INTAKE_VALUES
 from toolkit.forms.build import LAYOUTS, build
 from toolkit.forms.kinds import INTAKE, KINDS
 from toolkit.forms.safety import MAX_FILE_BYTES, check_size, sniff
-from toolkit.hostile import CORPUS, SHEET, _rewrite, _sheet_insert, measure, write_corpus
+from toolkit.hostile import CORPUS, SHEET, measure, rewrite, sheet_insert, write_corpus
 from toolkit.paths import SAMPLES, TEMPLATES
 
 HINTS = {
@@ -77,7 +77,7 @@ def test_every_built_form_passes_the_safety_pass(suffix, layout, tmp_path):
 
 def _with_sheet_xml(tmp_path, element: str) -> Path:
     path = build(INTAKE, INTAKE_VALUES, tmp_path / "form.xlsx")
-    return _rewrite(path, {SHEET: _sheet_insert(element)})
+    return rewrite(path, {SHEET: sheet_insert(element)})
 
 
 def _validation(sqref: str) -> str:
@@ -104,14 +104,14 @@ def test_data_validation_on_a_column_is_a_form_on_the_whole_sheet_is_not(sqref, 
 def test_merges_are_bounded_by_reach_and_by_the_cells_they_cover(refs, refused, tmp_path):
     path = build(INTAKE, INTAKE_VALUES, tmp_path / "form.xlsx")
     merges = "".join(f'<mergeCell ref="{ref}"/>' for ref in refs)
-    _rewrite(path, {SHEET: lambda xml: xml.replace("</mergeCells>", merges + "</mergeCells>")})
+    rewrite(path, {SHEET: lambda xml: xml.replace("</mergeCells>", merges + "</mergeCells>")})
     _, problem = sniff(path, path.read_bytes())
     assert (problem is not None) == refused, problem
 
 
 def test_a_dimension_that_lies_is_not_trusted_either_way(tousu, tmp_path):
     path = build(INTAKE, INTAKE_VALUES, tmp_path / "form.xlsx")
-    _rewrite(path, {SHEET: lambda xml: xml.replace('<dimension ref="A1:D12"/>', '<dimension ref="A1:XFD1048576"/>')})
+    rewrite(path, {SHEET: lambda xml: xml.replace('<dimension ref="A1:D12"/>', '<dimension ref="A1:XFD1048576"/>')})
     assert '<dimension ref="A1:XFD1048576"/>' in zipfile.ZipFile(path).read(SHEET).decode()
     code, lines, _ = tousu("check", path)
     assert code == 0 and lines[0]["status"] == "accepted"

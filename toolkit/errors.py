@@ -24,3 +24,7 @@ class FormRefused(ToolkitError):
     def __init__(self, problems):
         self.problems = list(problems)
         super().__init__("；".join(p.message for p in self.problems))
+
+
+class FutureNotice(ConfigError):
+    """A 督办通知单 was asked for a moment later than now: a notice is a real, dated document."""

@@ -25,7 +25,7 @@ def _form(path: Path) -> Path:
     return build(INTAKE, VALUES, path)
 
 
-def _rewrite(path: Path, edits: dict) -> Path:
+def rewrite(path: Path, edits: dict) -> Path:
     """Replace (or add) zip members: {name: new text or bytes, or a function of the old text}."""
     with zipfile.ZipFile(path) as source:
         members = {info.filename: source.read(info) for info in source.infolist()}
@@ -38,7 +38,7 @@ def _rewrite(path: Path, edits: dict) -> Path:
     return path
 
 
-def _sheet_insert(element: str):
+def sheet_insert(element: str):
     """An edit that puts `element` where the schema wants it: after sheetData/mergeCells, before
     pageMargins (conditionalFormatting, dataValidations and hyperlinks all stand there in that order)."""
     return lambda xml: xml.replace("<pageMargins", element + "<pageMargins", 1)
@@ -47,22 +47,22 @@ def _sheet_insert(element: str):
 def huge_merge(path: Path) -> Path:
     """The 6 KB form whose one extra merged range makes openpyxl create 17 billion cells."""
     merge = f'<mergeCell ref="{HUGE_RANGE}"/>'
-    return _rewrite(_form(path), {SHEET: lambda xml: re.sub(r"(<mergeCells[^>]*>)", r"\1" + merge, xml, count=1)})
+    return rewrite(_form(path), {SHEET: lambda xml: re.sub(r"(<mergeCells[^>]*>)", r"\1" + merge, xml, count=1)})
 
 
 def huge_hyperlink(path: Path) -> Path:
-    return _rewrite(_form(path), {SHEET: _sheet_insert(
+    return rewrite(_form(path), {SHEET: sheet_insert(
         f'<hyperlinks><hyperlink ref="{HUGE_RANGE}" location="Sheet!A1" display="x"/></hyperlinks>')})
 
 
 def huge_conditional_format(path: Path) -> Path:
-    return _rewrite(_form(path), {SHEET: _sheet_insert(
+    return rewrite(_form(path), {SHEET: sheet_insert(
         f'<conditionalFormatting sqref="{HUGE_RANGE}"><cfRule type="expression" priority="1">'
         f'<formula>TRUE</formula></cfRule></conditionalFormatting>')})
 
 
 def huge_data_validation(path: Path) -> Path:
-    return _rewrite(_form(path), {SHEET: _sheet_insert(
+    return rewrite(_form(path), {SHEET: sheet_insert(
         f'<dataValidations count="1"><dataValidation type="list" allowBlank="1" sqref="{HUGE_RANGE}">'
         f'<formula1>"满意,不满意"</formula1></dataValidation></dataValidations>')})
 
@@ -92,7 +92,7 @@ def seven_big_sheets(path: Path, sheet_bytes: int = 8_000_000) -> Path:
     edits.update({f"xl/worksheets/sheet{n}.xml": lambda xml: re.sub(
         r"<sheetData\s*/>|<sheetData>.*?</sheetData>", "<sheetData>" + padding + "</sheetData>", xml, count=1,
         flags=re.DOTALL) for n in range(2, 8)})
-    return _rewrite(path, edits)
+    return rewrite(path, edits)
 
 
 def sparse_giant(path: Path, size: int = 3 * 2**30) -> Path:
@@ -113,18 +113,18 @@ def _docx_insert(element: str):
 def many_tables(path: Path, tables: int = 500) -> Path:
     """The docx form followed by 500 tables of 10 x 10 cells."""
     table = "<w:tbl>" + TABLE_ROW * 10 + "</w:tbl><w:p/>"
-    return _rewrite(_form(path), {DOCUMENT: _docx_insert(table * tables)})
+    return rewrite(_form(path), {DOCUMENT: _docx_insert(table * tables)})
 
 
 def nested_tables(path: Path, depth: int = 40) -> Path:
     """The docx form followed by one table nested 40 deep (a table in a cell of a table ...)."""
     nested = "<w:tbl><w:tr><w:tc>" * depth + "<w:p/>" + "</w:tc></w:tr></w:tbl>" * depth
-    return _rewrite(_form(path), {DOCUMENT: _docx_insert(nested + "<w:p/>")})
+    return rewrite(_form(path), {DOCUMENT: _docx_insert(nested + "<w:p/>")})
 
 
 def many_rows(path: Path, rows: int = 30_000) -> Path:
     """The docx form followed by one table of 30,000 rows."""
-    return _rewrite(_form(path), {DOCUMENT: _docx_insert("<w:tbl>" + TABLE_ROW * rows + "</w:tbl><w:p/>")})
+    return rewrite(_form(path), {DOCUMENT: _docx_insert("<w:tbl>" + TABLE_ROW * rows + "</w:tbl><w:p/>")})
 
 
 CORPUS = {  # file name -> writer

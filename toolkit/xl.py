@@ -115,7 +115,7 @@ def notices_today(book=None, clock: Clock = Clock()):
     ws = Workspace.open(_workspace_root(book))
     now = clock.now()
     with ws.lock():
-        items = issue_notices(ws, find_overdue(ws.journal, now), now)
+        items = issue_notices(ws, find_overdue(ws.journal, now), now, now)
     rows = [["投诉编号", "超时环节", "时限", "责任部门", "督办通知单"]]
     rows += [[i.number, STAGE_NAMES[i.stage], datetime.fromisoformat(i.due), i.unit, i.notice] for i in items]
     return _show(book, "督办", rows)
