@@ -2,6 +2,7 @@
 a real 附件1 form with one hostile addition, so only the safety pass stands between it and the parsers.
 Used by tests/test_hostile.py and by `python -m toolkit.bench --hostile`."""
 import json
+import os
 import re
 import subprocess
 import sys
@@ -9,6 +10,8 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+import openpyxl
 
 from .forms.build import build
 from .forms.kinds import INTAKE
@@ -26,7 +29,7 @@ def _form(path: Path) -> Path:
 
 
 def rewrite(path: Path, edits: dict) -> Path:
-    """Replace (or add) zip members: {name: new text or bytes, or a function of the old text}."""
+    """Replace zip members: {name: new text or bytes, or a function of the old text}."""
     with zipfile.ZipFile(path) as source:
         members = {info.filename: source.read(info) for info in source.infolist()}
     for name, edit in edits.items():
@@ -67,6 +70,14 @@ def huge_data_validation(path: Path) -> Path:
         f'<formula1>"满意,不满意"</formula1></dataValidation></dataValidations>')})
 
 
+def many_elements(path: Path, elements: int = 700_000) -> Path:
+    """The form's sheet padded with 700,000 empty elements of random names (so it compresses only a
+    few times and stays under the size caps): parsed one by one by any XML parser."""
+    names = os.urandom(3 * elements).hex()
+    padding = "".join(f"<a{names[6 * i:6 * i + 6]}/>" for i in range(elements))
+    return rewrite(_form(path), {SHEET: sheet_insert(padding)})
+
+
 def _padding_rows(first_row: int, size: int) -> str:
     """Rows of 26 numeric cells from `first_row` on, about `size` bytes of sheet XML."""
     rows, total, r = [], 0, first_row
@@ -82,7 +93,6 @@ def _padding_rows(first_row: int, size: int) -> str:
 def seven_big_sheets(path: Path, sheet_bytes: int = 8_000_000) -> Path:
     """Seven sheets of about 8 MB each (under the per-part size cap, compressing only ~10x):
     1.4 million cells that openpyxl would build one by one."""
-    import openpyxl
     book = openpyxl.load_workbook(_form(path))
     for n in range(2, 8):
         book.create_sheet(f"Sheet{n}")
@@ -133,6 +143,7 @@ CORPUS = {  # file name -> writer
     "conditional-format-F20-XFD1048576.xlsx": huge_conditional_format,
     "data-validation-F20-XFD1048576.xlsx": huge_data_validation,
     "seven-sheets-8MB.xlsx": seven_big_sheets,
+    "elements-700k.xlsx": many_elements,
     "sparse-3GiB.xlsx": sparse_giant,
     "tables-500.docx": many_tables,
     "tables-nested-40.docx": nested_tables,

@@ -28,7 +28,7 @@ MAX_RATIO = 200                          # uncompressed/compressed, for parts ov
 FORBIDDEN_XML = (b"<!DOCTYPE", b"<!ENTITY")
 CHUNK = 1 << 16
 MAX_FILE_BYTES = 20 * 1024 * 1024        # on disk, checked by stat before a byte is read
-MAX_ELEMENTS = 500_000                   # XML elements in the whole package
+MAX_MARKUP = 300_000                     # '<' in all the XML of the package (~2 per element)
 MAX_SHEETS = 50
 MAX_CELLS = 20_000                       # <c> in one worksheet, <w:tc> in the Word body
 MAX_REF_ROW, MAX_REF_COL = 10_000, 200   # how far a range may reach (the reader reads 300 x 40)
@@ -132,72 +132,62 @@ class Hostile(Exception):
 
 @dataclass
 class Budget:
-    """What the whole package may still hold (XML elements across every part)."""
-    elements: int = MAX_ELEMENTS
+    """What the whole package may still hold: markup ('<', about two per element) across its XML."""
+    markup: int = MAX_MARKUP
+
+    def take(self, chunk: bytes) -> None:
+        self.markup -= chunk.count(b"<")
+        if self.markup < 0:
+            raise Hostile("文件内部结构过于庞大（XML 元素过多），不是一张表单，已拒收。"
+                          "请只保留表单所在的区域后另存再放入。")
 
 
 def _scan_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: Budget) -> None:
-    """Decompress the part as a stream (bounded by its declared size, CRC checked): XML parts go
-    through expat (no DTD, element budget, the structure rules of worksheets and the Word body);
-    every other part is scanned for DTD markers, VML being HTML-like rather than well-formed."""
+    """Decompress the part as a stream (bounded by its declared size, CRC checked). XML parts are
+    scanned for DTD markers and counted against the markup budget (cheap byte operations); the
+    worksheets and the Word body also go through expat for the structure rules of Inspector."""
     name = member.filename
-    if name.endswith((".xml", ".rels")):
-        inspector = Inspector(budget, sheet=bool(SHEET_PART.fullmatch(name)), document=name == DOCUMENT_PART)
-        parse = inspector.feed
-    else:
-        parse = _dtd_scanner() if name.endswith(".vml") else None
+    is_xml = name.endswith((".xml", ".rels", ".vml"))
+    inspector = Inspector(sheet=True) if SHEET_PART.fullmatch(name) else (
+        Inspector(document=True) if name == DOCUMENT_PART else None)
+    tail = b""
     with archive.open(member) as stream:
         while chunk := stream.read(CHUNK):
-            if parse:
-                parse(chunk, False)
-    if parse:
-        parse(b"", True)
-
-
-def _dtd_scanner():
-    tail = b""
-
-    def scan(chunk: bytes, final: bool) -> None:
-        nonlocal tail
-        window = tail + chunk
-        if any(marker in window for marker in FORBIDDEN_XML):
-            raise Hostile(DTD_MESSAGE)
-        tail = window[-16:]
-    return scan
+            if is_xml:
+                window = tail + chunk
+                if any(marker in window for marker in FORBIDDEN_XML):
+                    raise Hostile(DTD_MESSAGE)
+                tail = window[-16:]
+                budget.take(chunk)
+            if inspector:
+                inspector.parser.Parse(chunk, False)
+    if inspector:
+        inspector.parser.Parse(b"", True)
 
 
 class Inspector:
-    """An incremental (expat) pass over one XML part that refuses, as soon as it is seen, what would
-    make openpyxl or python-docx build millions of objects. Worksheets: cells beyond MAX_CELLS;
-    merged ranges and hyperlinks reaching past row MAX_REF_ROW or column MAX_REF_COL or covering more
-    than MAX_COVERED cells together (openpyxl makes every covered cell); conditional formats and data validations over the whole sheet (past both
-    limits at once: a whole column or a whole row is what Excel writes for a dropdown and stays
-    allowed). The declared <dimension> is not trusted either way: the cells are counted instead.
-    The Word body: too many tables, rows or cells, or tables nested too deep."""
+    """An incremental (expat) pass over a worksheet or the Word body that refuses, as soon as it is
+    seen, what would make openpyxl or python-docx build millions of objects. Worksheets: cells beyond
+    MAX_CELLS; merged ranges and hyperlinks reaching past row MAX_REF_ROW or column MAX_REF_COL or
+    covering more than MAX_COVERED cells together (openpyxl makes every covered cell); conditional
+    formats and data validations over the whole sheet (past both limits at once: a whole column or a
+    whole row is what Excel writes for a dropdown and stays allowed). The declared <dimension> is not
+    trusted either way: the cells are counted instead. The Word body: too many tables, rows or cells,
+    or tables nested too deep."""
 
-    def __init__(self, budget: Budget, sheet: bool = False, document: bool = False):
-        self.budget, self.sheet, self.document = budget, sheet, document
+    def __init__(self, sheet: bool = False, document: bool = False):
+        self.sheet, self.document = sheet, document
         self.cells = self.tables = self.rows = self.depth = 0
         self.covered: dict = {}                 # element -> cells covered by its ranges so far
         self.parser = expat.ParserCreate()
-        self.parser.StartDoctypeDeclHandler = self._doctype
-        self.parser.EntityDeclHandler = self._doctype
         self.parser.StartElementHandler = self._start
         self.parser.EndElementHandler = self._end
-        self.feed = self.parser.Parse
-
-    def _doctype(self, *args) -> None:
-        raise Hostile(DTD_MESSAGE)
 
     def _start(self, tag: str, attributes: dict) -> None:
-        self.budget.elements -= 1
-        if self.budget.elements < 0:
-            raise Hostile("文件内部结构过于庞大（XML 元素过多），不是一张表单，已拒收。"
-                          "请只保留表单所在的区域后另存再放入。")
         name = tag.rpartition(":")[2]
         if self.sheet:
             self._sheet_element(name, attributes)
-        elif self.document:
+        else:
             self._document_element(name)
 
     def _end(self, tag: str) -> None:
