@@ -10,7 +10,7 @@ from conftest import FEEDBACK_VALUES, INTAKE_VALUES
 from docx.oxml.ns import qn
 
 from toolkit.forms.kinds import FEEDBACK, INTAKE
-from toolkit.notices import CONTENT_WIDTH, fit, width
+from toolkit.notices import CONTENT_CHARS, fit
 
 UNIT = "客户创值赋能群"
 FOLDER = "archive/2026/11/TS2026110001"
@@ -127,31 +127,36 @@ def test_clerk_text_stays_verbatim_in_the_notice(tousu, form, workspace, later):
 
 def test_a_long_content_is_cut_to_its_budget_with_a_pointer():
     pointer = "……（全文见投诉事件档案 archive/2026/11/TS2026110001/）"
-    assert fit("短\n内容\t 照录", CONTENT_WIDTH, pointer) == "短 内容 照录"
-    cut = fit("客户反映" * 1250, CONTENT_WIDTH, pointer)
-    assert cut.endswith(pointer) and cut.startswith("客户反映客户反映")
-    assert CONTENT_WIDTH - 2 < width(cut) <= CONTENT_WIDTH
+    assert fit("短\n内容\t 照录", CONTENT_CHARS, pointer) == "短 内容 照录"
+    assert fit("客" * 600, CONTENT_CHARS, pointer) == "客" * 600
+    cut = fit("客户反映" * 1250, CONTENT_CHARS, pointer)
+    assert cut == ("客户反映" * 150)[:600 - len(pointer)] + pointer and len(cut) == 600
     assert fit("a\x00b\x1fc\ud800", 10) == "abc"                    # never a character XML cannot hold
 
 
 CONTENT_5000 = ("客户反映燃气表走字过快，" * 417)[:4999] + "完"
+# What a page must survive: 5,000 characters of Chinese, of the widest Latin letters and of symbols
+# drawn full-width, with a 60-character 投诉人.
+LONG = {"TS2026110001": CONTENT_5000, "TS2026110002": "W" * 5000, "TS2026110003": "m" * 5000,
+        "TS2026110004": "①" * 5000}
 
 
-def long_notice(tousu, form, workspace, later):
-    tousu("process", form(INTAKE, dict(INTAKE_VALUES, unit=UNIT, content=CONTENT_5000)))
+def long_notices(tousu, form, workspace, later) -> list:
+    for n, content in enumerate(LONG.values()):
+        tousu("process", form(INTAKE, dict(INTAKE_VALUES, unit=UNIT, customer_name=f"{n}号客户" * 15, content=content)))
     later("2026-11-28T12:00:00")
     tousu("overdue", "--as-of", "2026-11-24", "--notices")
-    return workspace / INVESTIGATION
+    return [workspace / f"archive/2026/11/{number}/{number}-督办通知单-调查反馈.docx" for number in LONG]
 
 
 def test_a_5000_character_content_is_shortened_with_a_pointer_to_the_case_file(tousu, form, workspace, later):
-    text = notice_text(long_notice(tousu, form, workspace, later))
+    text = notice_text(long_notices(tousu, form, workspace, later)[0])
     assert "……（全文见投诉事件档案 archive/2026/11/TS2026110001/）" in text
     assert "完" not in text.split("投诉内容：")[1].split("……")[0]
 
 
 def test_the_notice_sets_east_asian_fonts_and_a4(tousu, form, workspace, later):
-    document = docx.Document(long_notice(tousu, form, workspace, later))
+    document = docx.Document(long_notices(tousu, form, workspace, later)[0])
     section = document.sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
     fonts = [r._element.rPr.rFonts.get(qn("w:eastAsia")) for p in document.paragraphs for r in p.runs]
@@ -160,13 +165,12 @@ def test_the_notice_sets_east_asian_fonts_and_a4(tousu, form, workspace, later):
     assert fonts and all(f in ("宋体", "黑体") for f in fonts)
 
 
-def pdf_pages(document, folder) -> int:
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{folder}/lo-profile", "--convert-to",
-                    "pdf", "--outdir", str(folder), str(document)], check=True, capture_output=True, timeout=180)
-    pdf = (folder / document.with_suffix(".pdf").name).read_bytes()
-    return len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
-
-
 @pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice (soffice) is not installed: page count not checked")
 def test_a_notice_with_5000_characters_prints_on_one_a4_page(tousu, form, workspace, later, tmp_path):
-    assert pdf_pages(long_notice(tousu, form, workspace, later), tmp_path) == 1
+    notices = long_notices(tousu, form, workspace, later)
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--convert-to",
+                    "pdf", "--outdir", str(tmp_path), *map(str, notices)], check=True, capture_output=True, timeout=240)
+    for notice in notices:
+        pdf = (tmp_path / notice.with_suffix(".pdf").name).read_bytes()
+        assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 1, notice.name
+        assert b"/MediaBox [0 0 595" in pdf or b"/MediaBox[0 0 595" in pdf, notice.name      # A4: 595 x 842 pt
