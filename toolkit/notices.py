@@ -7,6 +7,7 @@ import re
 import shutil
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from docxtpl import DocxTemplate
 
@@ -74,7 +75,7 @@ def fit(text: str | None, budget: int, pointer: str = "……") -> str:
 
 def _context(case: dict, feedback: dict, item: Overdue, folder: str, as_of: datetime, notice_days: int) -> dict:
     facts = case["facts"]
-    short = lambda value: fit(value, FIELD_CHARS)  # noqa: E731
+    short = partial(fit, budget=FIELD_CHARS)
     return {"number": item.number, "complaint_date": facts["received_at"][:10],
             "complainant": short(facts.get("customer_name")), "handler": short(item.unit) or NO_UNIT,
             "notice_date": as_of.date().isoformat(),
