@@ -55,7 +55,7 @@ def find_overdue(journal, as_of: datetime) -> list[Overdue]:
 
 def listing_warnings(overdue: list[Overdue]) -> list[str]:
     """Chinese sentences the listing shows below the items."""
-    unassigned = list(dict.fromkeys(item.number for item in overdue if not item.unit))
+    unassigned = list(dict.fromkeys(item.number for item in overdue if not item.unit and item.stage in UNIT_STAGES))
     if not unassigned:
         return []
     return [(f"{'、'.join(unassigned)} 未指定承办单位：督办通知单无法送达具体单位，请服务管理办公室指定"
