@@ -137,6 +137,12 @@ def many_rows(path: Path, rows: int = 30_000) -> Path:
     return rewrite(_form(path), {DOCUMENT: _docx_insert("<w:tbl>" + TABLE_ROW * rows + "</w:tbl><w:p/>")})
 
 
+def wide_span(path: Path, span: int = 30_000_000) -> Path:
+    """The docx form followed by a one-cell table whose cell spans 30 million grid columns."""
+    cell = f'<w:tc><w:tcPr><w:gridSpan w:val="{span}"/></w:tcPr><w:p/></w:tc>'
+    return rewrite(_form(path), {DOCUMENT: _docx_insert(f"<w:tbl><w:tr>{cell}</w:tr></w:tbl><w:p/>")})
+
+
 CORPUS = {  # file name -> writer
     "merge-F20-XFD1048576.xlsx": huge_merge,
     "hyperlink-F20-XFD1048576.xlsx": huge_hyperlink,
@@ -148,6 +154,7 @@ CORPUS = {  # file name -> writer
     "tables-500.docx": many_tables,
     "tables-nested-40.docx": nested_tables,
     "table-rows-30000.docx": many_rows,
+    "cell-span-30M.docx": wide_span,
 }
 
 

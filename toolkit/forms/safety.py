@@ -188,7 +188,7 @@ class Inspector:
         if self.sheet:
             self._sheet_element(name, attributes)
         else:
-            self._document_element(name)
+            self._document_element(name, attributes)
 
     def _end(self, tag: str) -> None:
         if self.document and tag.rpartition(":")[2] == "tbl":
@@ -217,7 +217,7 @@ class Inspector:
         self.covered[name] = self.covered.get(name, 0) + max(r2 - r1 + 1, 1) * max(c2 - c1 + 1, 1)
         return beyond_rows or beyond_cols or self.covered[name] > MAX_COVERED
 
-    def _document_element(self, name: str) -> None:
+    def _document_element(self, name: str, attributes: dict) -> None:
         if name == "tbl":
             self.tables += 1
             self.depth += 1
@@ -232,11 +232,17 @@ class Inspector:
             if self.rows > MAX_TABLE_ROWS:
                 raise Hostile(f"文档表格的行数过多（超过 {MAX_TABLE_ROWS} 行），不是一张表单。"
                               "请删除多余的表格行后另存再放入。")
-        elif name == "tc":
-            self.cells += 1
+        elif name in ("tc", "gridSpan"):        # python-docx repeats a cell once per grid column it spans
+            self.cells += 1 if name == "tc" else _span(attributes) - 1
             if self.cells > MAX_CELLS:
                 raise Hostile(f"文档表格的单元格过多（超过 {MAX_CELLS} 个），不是一张表单。"
                               "请删除多余的表格后另存再放入。")
+
+
+def _span(attributes: dict) -> int:
+    """w:gridSpan's w:val (any prefix); 1 when it is not a number."""
+    value = next((v for k, v in attributes.items() if k.rpartition(":")[2] == "val"), "1")
+    return int(value) if value.isdigit() else 1
 
 
 def _bounds(ref: str) -> tuple[int, int, int, int] | None:
