@@ -236,7 +236,7 @@ def overdue(as_of, notices, workspace, as_json):
 
     --notices 只能按现在或过去的时间生成（通知单是正式文件）。例：tousu overdue --as-of 2026-11-27 --notices
     """
-    from .notices import NO_UNIT, listing_warnings    # (kept inside: this change touches only this command)
+    from .notices import NO_UNIT, listing_warnings
 
     ws = _open(workspace)
     clock = Clock.from_env()
