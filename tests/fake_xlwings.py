@@ -1,10 +1,39 @@
 """A stand-in for an xlwings Book on Linux: the same attributes the entry points use (fullname,
-save, sheets.active / [name] / add, names, range(...).value, used_range.value, clear_contents),
-backed by a real .xlsx file through openpyxl so that save() writes what Excel would."""
+save, sheets.active / [name] / add, names, range(...).value / .number_format, used_range.value,
+clear_contents), backed by a real .xlsx file through openpyxl so that save() writes what Excel would.
+A value assigned to a range is taken the way Excel takes a value assigned through Range.Value (as if
+typed): a string with a leading apostrophe is the rest as text (quote prefix set); any string in a
+cell formatted as text ("@") is text; otherwise "=…" (and "+…", "-…", "@…" that are not numbers) is a
+formula, a string that reads as a number is a number, and the rest is text."""
 from pathlib import Path
 
 import openpyxl
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _number(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def excel_assign(cell, value) -> None:
+    """Store `value` in an openpyxl cell as Excel stores a value assigned to Range.Value."""
+    if not isinstance(value, str):
+        cell.value = value
+    elif value.startswith("'"):
+        cell.value, cell.data_type, cell.quotePrefix = value[1:], "s", True
+    elif cell.number_format == "@":
+        cell.value, cell.data_type = value, "s"
+    elif _number(value) is not None:
+        cell.value = _number(value)
+    elif value.startswith(FORMULA_STARTS) and len(value) > 1:
+        cell.value = value if value.startswith("=") else "=" + value       # data_type "f"
+    else:
+        cell.value, cell.data_type = value, "s"
 
 
 class FakeRange:
@@ -22,7 +51,15 @@ class FakeRange:
         rows = value if isinstance(value, list) and value and isinstance(value[0], list) else [[value]]
         for r, row in enumerate(rows):
             for c, item in enumerate(row):
-                self.ws.cell(self.row + r, self.col + c).value = item
+                excel_assign(self.ws.cell(self.row + r, self.col + c), item)
+
+    @property
+    def number_format(self):
+        return self.ws.cell(self.row, self.col).number_format
+
+    @number_format.setter
+    def number_format(self, code):
+        self.ws.cell(self.row, self.col).number_format = code
 
 
 class FakeUsedRange:

@@ -123,3 +123,61 @@ def test_the_shipped_button_workbook(tmp_path, tousu, monkeypatch):
     monkeypatch.syspath_prepend(str(TEMPLATES))
     module = importlib.import_module("tousu_excel")
     assert module.main is xl.main and module.TOUSU_DUE is xl.TOUSU_DUE
+
+
+# Issue 11 item 6: what the Excel buttons write is the clerk's text, verbatim, never a formula.
+HOSTILE_UNITS = ['=HYPERLINK("http://x.example/","点我")', "=cmd|' /C calc'!A0", "+1+A1", "-A1", "@SUM(A1)",
+                 "'引号开头", "0593-2856677"]
+
+
+def test_the_fake_book_takes_values_as_excel_does(tmp_path):
+    book = office_book(tmp_path, "考核")
+    sheet = book.sheets["考核"]
+    sheet.range("A1").value = [['=HYPERLINK("x")', "'=HYPERLINK(\"x\")", "007", "'007", "文本"]]
+    sheet.range("A2").number_format = "@"
+    sheet.range("A2").value = '=HYPERLINK("x")'
+    cells = [sheet.ws.cell(1, c) for c in range(1, 6)] + [sheet.ws["A2"]]
+    assert [c.data_type for c in cells] == ["f", "s", "n", "s", "s", "s"]
+    assert [c.value for c in cells] == ['=HYPERLINK("x")', '=HYPERLINK("x")', 7, "007", "文本", '=HYPERLINK("x")']
+    assert cells[1].quotePrefix and not cells[4].quotePrefix
+
+
+def saved_cells(book, name):
+    import openpyxl
+    book.save()
+    return [cell for row in openpyxl.load_workbook(book.fullname)[name].iter_rows() for cell in row
+            if cell.value is not None]
+
+
+def test_score_sheet_keeps_unit_names_as_text(tmp_path, workspace, monkeypatch):
+    from toolkit.scoring import UnitScore
+    monkeypatch.setenv("TOUSU_WORKSPACE", str(workspace))
+    scores = []
+    for number, unit in enumerate(HOSTILE_UNITS, start=1):
+        score = UnitScore(unit)
+        score.add(f"TS202611{number:04d}", f"{unit} 未在时限内反馈", 0.5)
+        scores.append(score)
+    monkeypatch.setattr(xl, "score_month", lambda *args: scores)
+    book = office_book(tmp_path, "考核")
+    xl.main(book, clock=CLOCK)
+    cells = saved_cells(book, "考核")
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert [c.value for c in cells if c.column == 1][1:] == [u for u in HOSTILE_UNITS for _ in range(2)]
+    assert [c.value for c in cells if c.column == 3][1:] == [0.5] * 2 * len(HOSTILE_UNITS)     # numbers stay numbers
+    assert f"{HOSTILE_UNITS[1]} 未在时限内反馈" in [c.value for c in cells]
+
+
+def test_supervision_sheet_keeps_unit_names_as_text(tmp_path, workspace, monkeypatch):
+    from toolkit.notices import Overdue
+    monkeypatch.setenv("TOUSU_WORKSPACE", str(workspace))
+    items = [Overdue(f"TS202611{n:04d}", "investigation", "2026-11-13T23:59:59", unit, f"archive/{unit}.docx")
+             for n, unit in enumerate(HOSTILE_UNITS, start=1)]
+    monkeypatch.setattr(xl, "find_overdue", lambda journal, as_of: items)
+    monkeypatch.setattr(xl, "issue_notices", lambda ws, found, as_of, now: found)
+    book = office_book(tmp_path, "督办")
+    xl.main(book, clock=CLOCK)
+    cells = saved_cells(book, "督办")
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert [c.value for c in cells if c.column == 4][1:] == HOSTILE_UNITS
+    assert [c.value for c in cells if c.column == 5][1:] == [f"archive/{u}.docx" for u in HOSTILE_UNITS]
+    assert [c.value for c in cells if c.column == 3][1:] == [datetime(2026, 11, 13, 23, 59, 59)] * len(HOSTILE_UNITS)

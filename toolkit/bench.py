@@ -1,5 +1,7 @@
 """python -m toolkit.bench [--forms N] [--small N] [--large N]: the figures of SPEC §16, printed as a
 table. Every input is generated here; nothing outside a temporary folder is touched.
+`python -m toolkit.bench --hostile`: the hostile corpus of SPEC §15 / issue 11 (toolkit/hostile.py)
+through `tousu check`, one line per file: size, outcome, seconds, peak RSS.
 
 - per-form processing (number written into the archived copy, ledger included once per batch) against
   the unavoidable floor: openpyxl load + save of the same files;
@@ -24,6 +26,7 @@ from .batch import process_batch, rebuild_all
 from .clock import Clock
 from .forms.build import build
 from .forms.kinds import INTAKE
+from .hostile import measure, write_corpus
 from .intake import plain
 from .watcher import Watcher
 from .workspace import Workspace
@@ -124,13 +127,37 @@ def rebuild_figures(root: Path, cases: int) -> tuple[int, float, float]:
     return result
 
 
+def hostile_rows(folder: Path) -> list[tuple]:
+    """(name, size, outcome, seconds, peak RSS) for every file of the hostile corpus."""
+    rows = [("file", "size", "outcome", "seconds", "peak RSS", "message")]
+    for path in write_corpus(folder):
+        outcome = measure(path)
+        verdict = ("refused" if outcome.refused else "TIME LIMIT" if outcome.exit_code is None
+                   else f"NOT REFUSED (exit {outcome.exit_code})")
+        rows.append((outcome.name, f"{outcome.size / 2**20:,.2f} MiB", verdict, f"{outcome.seconds:.2f} s",
+                     f"{outcome.peak_mib:.0f} MiB", outcome.message))
+    return rows
+
+
+def print_table(rows: list) -> None:
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="tousu benchmark (SPEC §16)")
+    parser.add_argument("--hostile", action="store_true",
+                        help="only the hostile corpus: each file through `tousu check`, time and peak RSS")
     parser.add_argument("--forms", type=int, default=300, help="forms for the per-form figure")
     parser.add_argument("--drops", type=int, default=30, help="drops for the watcher latency")
     parser.add_argument("--small", type=int, default=1000, help="cases of the small rebuild")
     parser.add_argument("--large", type=int, default=10000, help="cases of the large rebuild")
     args = parser.parse_args(argv)
+    if args.hostile:
+        with tempfile.TemporaryDirectory() as temp:
+            print_table(hostile_rows(Path(temp)))
+        return
     with tempfile.TemporaryDirectory() as temp:
         temp = Path(temp)
         forms = make_forms(temp / "forms", args.forms)
@@ -150,9 +177,7 @@ def main(argv=None) -> None:
         ("ledger rebuild", f"{large[0]} cases", f"{large[1]:.2f} s", f"peak {large[2]:.0f} MiB",
          f"growth {large[1] / small[1]:.1f}x for {large[0] / small[0]:.0f}x cases (target < 60 s, < 500 MB)"),
     ]
-    widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
-    for row in rows:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+    print_table(rows)
 
 
 if __name__ == "__main__":

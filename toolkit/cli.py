@@ -20,7 +20,7 @@ from .clock import Clock
 from .deadlines import STAGE_NAMES, DeadlineRules
 from .errors import ConfigError, FormRefused, ToolkitError, WorkspaceUnavailable
 from .forms.values import ValueIssue, parse_datetime
-from .notices import find_overdue, issue_notices
+from .notices import NO_UNIT, find_overdue, issue_notices, listing_warnings
 from .paths import SAMPLES
 from .period import BadMonth, month_bounds
 from .policy import SEVERITIES, load_policy
@@ -305,23 +305,27 @@ def _moment(text: str | None, clock: Clock):
 def overdue(as_of, notices, workspace, as_json):
     """列出截至某一时间已超过时限仍未反馈的投诉环节，可生成督办通知单（附件4）。
 
-    例：tousu overdue --as-of 2026-11-27 --notices
+    --notices 只能按现在或过去的时间生成（通知单是正式文件）。例：tousu overdue --as-of 2026-11-27 --notices
     """
     ws = _open(workspace)
-    moment = _moment(as_of, Clock.from_env())
+    clock = Clock.from_env()
+    moment = _moment(as_of, clock)
     items = find_overdue(ws.journal, moment)
     if notices:
         with ws.locked():
-            issue_notices(ws, items, moment)
+            issue_notices(ws, items, moment, clock.now())
+    warnings = listing_warnings(items)
     if as_json:
-        click.echo(json.dumps({"as_of": moment.isoformat(timespec="seconds"),
-                               "overdue": [i.to_json() for i in items]}, ensure_ascii=False))
+        click.echo(json.dumps({"as_of": moment.isoformat(timespec="seconds"), "overdue": [i.to_json() for i in items],
+                               "warnings": warnings}, ensure_ascii=False))
         return
     click.echo(f"截至 {moment:%Y-%m-%d %H:%M}，超时未反馈 {len(items)} 项：")
     for item in items:
-        notice = f"  督办单：{item.notice}" if item.notice else ""
+        notice = f"  督办单{'（本次新生成）' if item.new else '（此前已生成）'}：{item.notice}" if item.notice else ""
         click.echo(f"  {item.number}  {STAGE_NAMES[item.stage]}  时限 {item.due.replace('T', ' ')}  "
-                   f"{item.unit or '未指定单位'}{notice}")
+                   f"{item.unit or NO_UNIT}{notice}")
+    for warning in warnings:
+        click.echo(f"提示：{warning}")
 
 
 @main.command()

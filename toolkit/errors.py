@@ -52,3 +52,7 @@ class WorkspaceUnavailable(ToolkitError):
         where = exc.filename or ""
         fix = OS_FIXES.get(exc.errno, f"系统错误：{exc.strerror or exc}")
         return cls(f"{what}{'「' + str(where) + '」' if where else ''}：{fix}。")
+
+
+class FutureNotice(ConfigError):
+    """A 督办通知单 was asked for a moment later than now: a notice is a real, dated document."""

@@ -1,17 +1,30 @@
-"""Supervision (seed 5.3.2, 附件4): every open stage past its deadline, and one 投诉处理督办通知单 per
-overdue case and stage, rendered with docxtpl from templates/ and filed in notices/ and the case
-folder. A notice already in the case folder is never issued again."""
+"""Supervision (seed 5.3.2, 附件4, SPEC §8): every open stage past its deadline, and one 投诉处理督办通知单
+per overdue case and unit stage, rendered with docxtpl from templates/ and filed in notices/ and the
+case folder. A notice already in the case folder is never issued again; a notice is a real document,
+so none is dated in the future. It goes to the case's unit, never to the clerk who took the call, and
+always fits one A4 page: a long 投诉内容 is shortened with a pointer to the case file."""
+import re
 import shutil
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from docxtpl import DocxTemplate
 
 from .deadlines import STAGE_NAMES
+from .errors import FutureNotice
 from .paths import TEMPLATES
 
 TEMPLATE = TEMPLATES / "附件4 投诉处理督办通知单.docx"
-UNIT_STAGES = ("investigation", "handling")     # a notice goes to the unit; callbacks are the office's own
+WINDOWS = ("appeal",)            # a deadline that closes a right (申诉期限), not a duty: never overdue
+OFFICE_STAGES = ("callback",)    # the office's own work: listed, but no notice to a unit
+UNIT_STAGES = tuple(s for s in STAGE_NAMES if s not in WINDOWS + OFFICE_STAGES)
+NO_UNIT = "未指定承办单位（请服务管理办公室指定）"
+# Characters of 投诉内容 on the page: ~17 lines of a 16 cm cell at 12 pt, counting every character as a
+# full-width one (a Latin "W" or "m" is nearly as wide as a Chinese character in most fonts).
+CONTENT_CHARS = 600
+FIELD_CHARS = 30                 # names and units in the small cells
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass
@@ -21,52 +34,63 @@ class Overdue:
     due: str
     unit: str | None
     notice: str | None = None
+    new: bool = False            # the notice was rendered by this run
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
-def open_stage(state: dict) -> str | None:
-    """The stage the case is waiting for: investigation, then handling, then the callback."""
-    met = state["met"]
-    if "investigation" not in met:
-        return "investigation"
-    if "handling" not in met:
-        return "handling"
-    if "callback" not in met and state["status"] != "已办结":
-        return "callback"
-    return None
-
-
 def find_overdue(journal, as_of: datetime) -> list[Overdue]:
+    """Every stage of every case that is not met and whose deadline passed before `as_of`, in the
+    order of the case's deadlines (both 调查反馈 and 处理反馈 when nothing came back)."""
     found = []
-    for row in journal.db.execute("SELECT number FROM cases ORDER BY received_at, number"):
-        case = journal.case(row["number"])
+    for case in journal.cases_received(datetime.min, as_of):
         state = case["state"]
-        stage = open_stage(state)
-        due = state["deadlines"].get(stage) if stage else None
-        if due and datetime.fromisoformat(due) < as_of:
-            found.append(Overdue(case["number"], stage, due, state.get("unit") or case["facts"].get("unit")))
+        unit = state.get("unit") or case["facts"].get("unit")
+        for stage, due in state["deadlines"].items():
+            if stage not in WINDOWS and stage not in state["met"] and due and datetime.fromisoformat(due) < as_of:
+                found.append(Overdue(case["number"], stage, due, unit))
     return found
+
+
+def listing_warnings(overdue: list[Overdue]) -> list[str]:
+    """Chinese sentences the listing shows below the items."""
+    unassigned = list(dict.fromkeys(item.number for item in overdue if not item.unit and item.stage in UNIT_STAGES))
+    if not unassigned:
+        return []
+    return [(f"{'、'.join(unassigned)} 未指定承办单位：督办通知单无法送达具体单位，请服务管理办公室指定"
+             f"（受理记录单的「承办单位」或反馈单的「责任部门」）。")]
 
 
 def notice_name(number: str, stage: str) -> str:
     return f"{number}-督办通知单-{STAGE_NAMES[stage]}.docx"
 
 
-def _context(case: dict, feedback: dict, item: Overdue, as_of: datetime, notice_days: int) -> dict:
+def fit(text: str | None, budget: int, pointer: str = "……") -> str:
+    """The clerk's text as printable XML text (control characters dropped, line breaks and runs of
+    spaces as one space), cut to `budget` characters, `pointer` included, when it is longer."""
+    text = " ".join(NOT_XML.sub("", text or "").split())
+    return text if len(text) <= budget else text[:budget - len(pointer)] + pointer
+
+
+def _context(case: dict, feedback: dict, item: Overdue, folder: str, as_of: datetime, notice_days: int) -> dict:
     facts = case["facts"]
+    short = partial(fit, budget=FIELD_CHARS)
     return {"number": item.number, "complaint_date": facts["received_at"][:10],
-            "complainant": facts.get("customer_name") or "", "handler": item.unit or facts.get("receiver") or "",
+            "complainant": short(facts.get("customer_name")), "handler": short(item.unit) or NO_UNIT,
             "notice_date": as_of.date().isoformat(),
             "due_date": (as_of.date() + timedelta(days=notice_days)).isoformat(),
-            "content": facts.get("content") or "", "stage": STAGE_NAMES[item.stage],
-            "original_due": item.due.replace("T", " ")[:16], "unit": item.unit or "",
-            "person": feedback.get("person") or ""}
+            "content": fit(facts.get("content"), CONTENT_CHARS, f"……（全文见投诉事件档案 {folder}/）"),
+            "stage": STAGE_NAMES[item.stage], "original_due": item.due.replace("T", " ")[:16],
+            "unit": short(item.unit), "person": short(feedback.get("person"))}
 
 
-def issue_notices(ws, overdue: list[Overdue], as_of: datetime) -> list[Overdue]:
-    """Render a notice for each unit stage not noticed before; sets `notice` on every item."""
+def issue_notices(ws, overdue: list[Overdue], as_of: datetime, now: datetime) -> list[Overdue]:
+    """Render a notice for each unit stage not noticed before; sets `notice` on every unit stage and
+    `new` on those rendered now. Refuses an `as_of` later than `now`: a notice is dated as_of."""
+    if as_of > now:
+        raise FutureNotice(f"督办通知单是正式文件，不能按将来的时间生成：截至时间 {as_of:%Y-%m-%d %H:%M} 晚于现在"
+                           f"（{now:%Y-%m-%d %H:%M}）。请到时再生成；只查看超时清单（不生成通知单）不受此限。")
     notice_days = ws.policy.section("supervision")["notice_days"]
     journal = ws.journal
     for item in overdue:
@@ -79,12 +103,14 @@ def issue_notices(ws, overdue: list[Overdue], as_of: datetime) -> list[Overdue]:
         if filed.exists():
             continue
         document = DocxTemplate(TEMPLATE)
-        document.render(_context(case, journal.latest_facts(item.number, "feedback"), item, as_of, notice_days))
+        document.render(_context(case, journal.latest_facts(item.number, "feedback"), item, ws.relative(folder),
+                                 as_of, notice_days), autoescape=True)
         ws.notices.mkdir(parents=True, exist_ok=True)
         copy = ws.notices / filed.name
         document.save(copy)
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(copy, filed)
+        item.new = True
         with journal.transaction():
             journal.log(as_of, "notice", item.number, stage=item.stage, file=item.notice)
     return overdue

@@ -56,10 +56,18 @@ def _output_sheet(book, name: str):
     return sheet
 
 
+def as_text(value):
+    """A string as Excel must store it: assigned through Range.Value, a string is taken as if typed
+    (`=…` a formula, `001` or a phone number a number, `1/2` a date); a leading apostrophe makes
+    Excel keep the rest as literal text, verbatim. Other values pass unchanged."""
+    return f"'{value}" if isinstance(value, str) else value
+
+
 def _show(book, name: str, rows: list) -> list:
+    """Write `rows` into sheet `name` from A1, every string as text (never a formula)."""
     sheet = _output_sheet(book, name)
     if rows:
-        sheet.range("A1").value = rows
+        sheet.range("A1").value = [[as_text(value) for value in row] for row in rows]
     return rows
 
 
@@ -91,7 +99,7 @@ def submit(book=None, wait: float = RECEIPT_WAIT, clock: Clock = Clock()):
     receipt = json.loads(receipt_path.read_text(encoding="utf-8"))
     if receipt["status"] == "accepted" and receipt.get("number_cell") and "!" not in receipt["number_cell"] \
             and receipt["number_cell"][:1].isalpha():
-        book.sheets.active.range(receipt["number_cell"]).value = receipt["number"]
+        book.sheets.active.range(receipt["number_cell"]).value = as_text(receipt["number"])
     rows = [["结果", {"accepted": "已受理", "refused": "已拒收", "duplicate": "重复提交"}[receipt["status"]]],
             ["投诉编号", receipt["number"]], ["投诉性质", receipt["severity"]], ["案件状态", receipt.get("case_status")]]
     rows += [[DEADLINE_TEXT[stage], datetime.fromisoformat(due)] for stage, due in receipt["deadlines"].items() if due]
@@ -115,7 +123,7 @@ def notices_today(book=None, clock: Clock = Clock()):
     ws = Workspace.open(_workspace_root(book))
     now = clock.now()
     with ws.locked():
-        items = issue_notices(ws, find_overdue(ws.journal, now), now)
+        items = issue_notices(ws, find_overdue(ws.journal, now), now, now)
     rows = [["投诉编号", "超时环节", "时限", "责任部门", "督办通知单"]]
     rows += [[i.number, STAGE_NAMES[i.stage], datetime.fromisoformat(i.due), i.unit, i.notice] for i in items]
     return _show(book, "督办", rows)

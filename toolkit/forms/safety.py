@@ -1,8 +1,16 @@
-"""Decide, before any parser sees the bytes, whether a file may be opened: its format, a zip bomb,
-XML entity tricks, an encrypted (OLE) container, a truncated archive. Every refusal says how to fix it."""
+"""Decide, before any parser sees the bytes, whether a file may be opened: its size on disk (before
+reading it), its format, a zip bomb, XML entity tricks, an encrypted (OLE) container, a truncated
+archive, and — in one streaming pass over every XML part — structures that would make the parsers
+build millions of objects (huge merged ranges, too many cells, sheets or Word tables). The work is
+bounded by the limits below, whatever the file holds. Every refusal says how to fix it."""
 import io
+import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from xml.parsers import expat
+
+from openpyxl.utils.cell import column_index_from_string
 
 from ..problems import Problem, error
 
@@ -19,11 +27,42 @@ MAX_PART_BYTES = 8 * 1024 * 1024         # one sheet/document part: a form is a 
 MAX_RATIO = 200                          # uncompressed/compressed, for parts over 1 MiB
 FORBIDDEN_XML = (b"<!DOCTYPE", b"<!ENTITY")
 CHUNK = 1 << 16
+MAX_FILE_BYTES = 20 * 1024 * 1024        # on disk, checked by stat before a byte is read
+MAX_MARKUP = 300_000                     # '<' in all the XML of the package (~2 per element)
+MAX_SHEETS = 50
+MAX_CELLS = 20_000                       # <c> in one worksheet, <w:tc> in the Word body
+MAX_REF_ROW, MAX_REF_COL = 10_000, 200   # how far a range may reach (the reader reads 300 x 40)
+MAX_COVERED = 100_000                    # cells merged (or hyperlinked) in one worksheet, together
+SHEET_ROWS, SHEET_COLS = 1_048_576, 16_384
+MAX_TABLES, MAX_TABLE_DEPTH, MAX_TABLE_ROWS = 50, 3, 2_000
+SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml")
+DOCUMENT_PART = "word/document.xml"
+REF = re.compile(r"([A-Za-z]{1,3})?(\d{1,7})?")
+DTD_MESSAGE = ("文件含有不允许的 XML 实体声明（DOCTYPE/ENTITY），疑似恶意文件，已拒收。"
+               "请用 Excel/Word 重新另存后放入。")
+RANGE_RULES = {  # element -> (attribute, refused only when past rows and columns at once, message)
+    "mergeCell": ("ref", False, "工作表含有超大范围的合并单元格（{ref}），请取消多余的合并、删除多余的格式后另存再放入。"),
+    "hyperlink": ("ref", False, "工作表含有覆盖超大范围的超链接（{ref}），请删除该超链接后另存再放入。"),
+    "conditionalFormatting": ("sqref", True, ("工作表含有覆盖整张表的条件格式（{ref}），"
+                                              "请在「条件格式→管理规则」中删除或缩小其范围后另存再放入。")),
+    "dataValidation": ("sqref", True, ("工作表含有覆盖整张表的数据验证（{ref}），"
+                                       "请在「数据验证」中删除或缩小其范围后另存再放入。")),
+}
 
 
 def refuse(message: str) -> Problem:
     """A refusal of the file as a whole (no field, no cell)."""
     return error("文件", "", message)
+
+
+def check_size(path: Path) -> Problem | None:
+    """Refuse by `stat` alone, before a byte is read: a form is a few KB, a 3 GB (or sparse) file
+    must never be read into memory."""
+    size = path.stat().st_size
+    if size <= MAX_FILE_BYTES:
+        return None
+    return refuse(f"文件过大（{size / 2**20:,.1f} MB，上限 {MAX_FILE_BYTES // 2**20} MB），不是一张表单。"
+                  "请删除插入的图片或多余的工作表，只保留表单后另存再放入。")
 
 
 def _save_as_hint(suffix: str) -> str:
@@ -73,25 +112,149 @@ def _check_zip(data: bytes, suffix: str) -> tuple[str | None, Problem | None]:
     kind = next((k for part, k in MAIN_PARTS.items() if part in archive.namelist()), None)
     if kind is None:
         return None, refuse(f"文件不是 Excel 工作簿或 Word 文档，{_save_as_hint(suffix)}。")
+    if sum(1 for m in members if SHEET_PART.fullmatch(m.filename)) > MAX_SHEETS:
+        return None, refuse(f"工作簿含有过多的工作表（超过 {MAX_SHEETS} 张），不是一张表单。"
+                            "请只保留表单所在的工作表后另存再放入。")
+    budget = Budget()
     try:
         for member in members:
-            if not _member_is_clean(archive, member):
-                return None, refuse("文件含有不允许的 XML 实体声明（DOCTYPE/ENTITY），疑似恶意文件，已拒收。"
-                                    "请用 Excel/Word 重新另存后放入。")
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
+            _scan_member(archive, member, budget)
+    except Hostile as hostile:
+        return None, refuse(str(hostile))
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, expat.ExpatError):
         return None, damaged
     return kind, None
 
 
-def _member_is_clean(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
-    """Decompress the part (bounded by its declared size, CRC checked) and scan XML for DTDs."""
-    is_xml = member.filename.endswith((".xml", ".rels", ".vml"))
+class Hostile(Exception):
+    """Raised inside the streaming pass; the message is the clerk's refusal text."""
+
+
+@dataclass
+class Budget:
+    """What the whole package may still hold: markup ('<', about two per element) across its XML."""
+    markup: int = MAX_MARKUP
+
+    def take(self, chunk: bytes) -> None:
+        self.markup -= chunk.count(b"<")
+        if self.markup < 0:
+            raise Hostile("文件内部结构过于庞大（XML 元素过多），不是一张表单，已拒收。"
+                          "请只保留表单所在的区域后另存再放入。")
+
+
+def _scan_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: Budget) -> None:
+    """Decompress the part as a stream (bounded by its declared size, CRC checked). XML parts are
+    scanned for DTD markers and counted against the markup budget (cheap byte operations); the
+    worksheets and the Word body also go through expat for the structure rules of Inspector."""
+    name = member.filename
+    is_xml = name.endswith((".xml", ".rels", ".vml"))
+    inspector = Inspector(sheet=True) if SHEET_PART.fullmatch(name) else (
+        Inspector(document=True) if name == DOCUMENT_PART else None)
     tail = b""
     with archive.open(member) as stream:
         while chunk := stream.read(CHUNK):
             if is_xml:
                 window = tail + chunk
                 if any(marker in window for marker in FORBIDDEN_XML):
-                    return False
+                    raise Hostile(DTD_MESSAGE)
                 tail = window[-16:]
-    return True
+                budget.take(chunk)
+            if inspector:
+                inspector.parser.Parse(chunk, False)
+    if inspector:
+        inspector.parser.Parse(b"", True)
+
+
+class Inspector:
+    """An incremental (expat) pass over a worksheet or the Word body that refuses, as soon as it is
+    seen, what would make openpyxl or python-docx build millions of objects. Worksheets: cells beyond
+    MAX_CELLS; merged ranges and hyperlinks reaching past row MAX_REF_ROW or column MAX_REF_COL or
+    covering more than MAX_COVERED cells together (openpyxl makes every covered cell); conditional
+    formats and data validations over the whole sheet (past both limits at once: a whole column or a
+    whole row is what Excel writes for a dropdown and stays allowed). The declared <dimension> is not
+    trusted either way: the cells are counted instead. The Word body: too many tables, rows or cells,
+    or tables nested too deep."""
+
+    def __init__(self, sheet: bool = False, document: bool = False):
+        self.sheet, self.document = sheet, document
+        self.cells = self.tables = self.rows = self.depth = 0
+        self.covered: dict = {}                 # element -> cells covered by its ranges so far
+        self.parser = expat.ParserCreate()
+        self.parser.StartElementHandler = self._start
+        self.parser.EndElementHandler = self._end
+
+    def _start(self, tag: str, attributes: dict) -> None:
+        name = tag.rpartition(":")[2]
+        if self.sheet:
+            self._sheet_element(name, attributes)
+        else:
+            self._document_element(name, attributes)
+
+    def _end(self, tag: str) -> None:
+        if self.document and tag.rpartition(":")[2] == "tbl":
+            self.depth -= 1
+
+    def _sheet_element(self, name: str, attributes: dict) -> None:
+        if name == "c":
+            self.cells += 1
+            if self.cells > MAX_CELLS:
+                raise Hostile(f"工作表的单元格过多（超过 {MAX_CELLS} 个），不是一张表单。"
+                              "请删除表单以外多余的行、列或工作表后另存再放入。")
+        elif name in RANGE_RULES:
+            attribute, whole_sheet_only, message = RANGE_RULES[name]
+            for ref in attributes.get(attribute, "").split():
+                bounds = _bounds(ref)
+                if bounds and self._too_large(name, bounds, whole_sheet_only):
+                    raise Hostile(message.format(ref=ref))
+
+    def _too_large(self, name: str, bounds: tuple, whole_sheet_only: bool) -> bool:
+        """Past the rows or the columns a form may use (past both, for `whole_sheet_only`); merges
+        and hyperlinks also by the cells they cover together, as openpyxl makes each one."""
+        r1, c1, r2, c2 = bounds
+        beyond_rows, beyond_cols = r2 > MAX_REF_ROW, c2 > MAX_REF_COL
+        if whole_sheet_only:
+            return beyond_rows and beyond_cols
+        self.covered[name] = self.covered.get(name, 0) + max(r2 - r1 + 1, 1) * max(c2 - c1 + 1, 1)
+        return beyond_rows or beyond_cols or self.covered[name] > MAX_COVERED
+
+    def _document_element(self, name: str, attributes: dict) -> None:
+        if name == "tbl":
+            self.tables += 1
+            self.depth += 1
+            if self.tables > MAX_TABLES:
+                raise Hostile(f"文档含有过多的表格（超过 {MAX_TABLES} 个），不是一张表单。"
+                              "请只保留表单的表格后另存再放入。")
+            if self.depth > MAX_TABLE_DEPTH:
+                raise Hostile(f"文档中的表格嵌套过深（超过 {MAX_TABLE_DEPTH} 层），"
+                              "请取消表格中的嵌套表格，只保留表单的表格后另存再放入。")
+        elif name == "tr":
+            self.rows += 1
+            if self.rows > MAX_TABLE_ROWS:
+                raise Hostile(f"文档表格的行数过多（超过 {MAX_TABLE_ROWS} 行），不是一张表单。"
+                              "请删除多余的表格行后另存再放入。")
+        elif name in ("tc", "gridSpan"):        # python-docx repeats a cell once per grid column it spans
+            self.cells += 1 if name == "tc" else _span(attributes) - 1
+            if self.cells > MAX_CELLS:
+                raise Hostile(f"文档表格的单元格过多（超过 {MAX_CELLS} 个），不是一张表单。"
+                              "请删除多余的表格后另存再放入。")
+
+
+def _span(attributes: dict) -> int:
+    """w:gridSpan's w:val (any prefix); 1 when it is not a number."""
+    value = next((v for k, v in attributes.items() if k.rpartition(":")[2] == "val"), "1")
+    return int(value) if value.isdigit() else 1
+
+
+def _bounds(ref: str) -> tuple[int, int, int, int] | None:
+    """(first row, first col, last row, last col) of A1, F20:XFD1048576, D:D or 3:5; an endpoint
+    without a row reaches the last row, one without a column the last column. None: unparseable,
+    left to the parser."""
+    ends = []
+    for end in ref.replace("$", "").split(":", 1):
+        match = REF.fullmatch(end)
+        if match is None or not end:
+            return None
+        letters, digits = match.groups()
+        ends.append((int(digits) if digits else None, column_index_from_string(letters) if letters else None))
+    (r1, c1), (r2, c2) = ends[0], ends[-1]
+    return r1 or 1, c1 or 1, r2 or SHEET_ROWS, c2 or SHEET_COLS
