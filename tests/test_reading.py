@@ -166,7 +166,8 @@ def test_label_and_value_in_one_cell(tmp_path):
     book.save(path)
     receipt = checked(path)
     assert receipt.status == "accepted"
-    assert {p.field for p in receipt.problems} == {"客户地址", "投诉对象", "受理人", "投诉类别", "客户要求", "投诉编号"}
+    assert {p.field for p in receipt.problems} == {"客户地址", "投诉对象", "受理人", "投诉类别", "客户要求", "投诉编号",
+                                                        "承办单位"}
 
 
 def test_dates_without_year_take_the_arrival_year(intake):
