@@ -135,6 +135,14 @@ def test_a_lowercase_number_tousu_issued_is_a_resubmission(tousu, intake):
     assert lines[0]["number"] == "TS2026110002"
 
 
+def test_a_followup_number_is_folded_like_an_intakes(tousu, intake, form):
+    tousu("process", intake())
+    callback = {"number": "ｔｓ２０２６１１０００１", "callback_date": datetime(2026, 11, 21, 8, 30), "caller": "周洁",
+                "method": "电话", "evaluation": "满意"}
+    code, lines, _ = tousu("process", form(CALLBACK, callback))
+    assert code == 0 and lines[0]["number"] == "TS2026110001"
+
+
 def test_a_typo_on_a_december_intake_never_makes_a_five_digit_number(tousu, intake, monkeypatch):
     monkeypatch.setenv("TOUSU_NOW", "2026-12-02T09:00:00")
     _, lines, _ = tousu("process", intake(number="TS2026129999", received_at=datetime(2026, 12, 1, 10)),
@@ -167,6 +175,7 @@ def test_a_malformed_number_is_refused_on_every_form(tousu, intake, form):
     ("十一月三日上午十一点半", datetime(2026, 11, 3, 11, 30)),
     ("二〇二六年十一月二十日", datetime(2026, 11, 20, 0, 0)),
     ("11月3日晚上8点", datetime(2026, 11, 3, 20, 0)),
+    ("11月3日夜里2点", datetime(2026, 11, 3, 2, 0)),
     ("11月3日中午12点", datetime(2026, 11, 3, 12, 0)),
     ("11月3日中午1点", datetime(2026, 11, 3, 13, 0)),
     ("11月3日下午3点整", datetime(2026, 11, 3, 15, 0)),

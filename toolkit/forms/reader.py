@@ -139,11 +139,14 @@ def _locate(page: Page, kind) -> dict:
         for alias in spec.labels:
             by_label.setdefault(label_key(alias), []).append(spec)
     pattern = _label_pattern(kind)
-    values = _values_like_labels(page, by_label, pattern)
     seen: dict = {}                             # label key -> occurrences so far, in reading order
+    by_grid = [_label_cells(grid, by_label, pattern, seen) for grid in page.grids]
+    values = _values_like_labels(page.grids, by_grid)
+    if values:                                  # read again without them: they named no field
+        seen = {}
+        by_grid = [_label_cells(grid, by_label, pattern, seen, values) for grid in page.grids]
     found: dict = {}
-    for grid in page.grids:
-        labels = _label_cells(grid, by_label, pattern, seen, values)
+    for grid, labels in zip(page.grids, by_grid):
         for cell in grid.distinct():
             for spec, inline, prefix in labels.get(id(cell), ()):
                 if spec.key in found and found[spec.key].raw is not None:
@@ -176,15 +179,14 @@ def _label_cells(grid, by_label: dict, pattern: re.Pattern, seen: dict, values=f
     return labels
 
 
-def _values_like_labels(page: Page, by_label: dict, pattern: re.Pattern) -> set:
+def _values_like_labels(grids: list, by_grid: list) -> set:
     """Cells whose text is a label but which are values: 受理渠道「电话」 reads as the label 电话
     (联系方式). When a field's label stands in several cells, those in another label's value slot
     are values, except one kept as the label: the one outside any slot, else the one lined up with
     most other labels (a label column or a header row), then the field's own label (联系方式, not
     the alias 电话), then the first in reading order."""
-    seen, claims, order = {}, {}, 0         # field key -> [(in a slot, -lined up, alias, order, cell id)]
-    for grid in page.grids:
-        labels = _label_cells(grid, by_label, pattern, seen)
+    claims, order = {}, 0                   # field key -> [(in a slot, -lined up, alias, order, cell id)]
+    for grid, labels in zip(grids, by_grid):
         slots = _value_slots(grid, labels)
         cells = [cell for cell in grid.distinct() if id(cell) in labels]
         rows, cols = Counter(cell.row for cell in cells), Counter(cell.col for cell in cells)

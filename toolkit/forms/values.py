@@ -42,10 +42,12 @@ class Text:
 
 _DATE = re.compile(r"^(?:(\d{4}|\d{2})\s*[年/\-.])?\s*(\d{1,2})\s*[月/\-.]\s*(\d{1,2})\s*[日号]?")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\D|$)")
-_TIME = re.compile(r"(?P<period>上午|下午|晚上|中午|凌晨|早上|傍晚|夜里)?\s*(?P<hour>\d{1,2})\s*[:：时点]\s*"
+_TIME = re.compile(r"(?P<period>上午|下午|傍晚|晚上|夜里|夜间|中午|凌晨|早上)?\s*(?P<hour>\d{1,2})\s*[:：时点]\s*"
                    r"(?:(?P<half>半)|(?P<quarters>[123])\s*刻|整|(?P<minute>\d{1,2})\s*"
                    r"(?:[:：分]\s*(?:(?P<second>\d{1,2})\s*秒?)?)?)?\s*$")
-AFTERNOON = ("下午", "晚上", "傍晚", "夜里")
+# Hours a period word moves to the afternoon: 下午3点 15:00, 晚上8点 20:00 but 夜里2点 02:00, 中午1点 13:00.
+AFTERNOON = {"下午": range(12), "傍晚": range(12), "晚上": range(6, 12), "夜里": range(6, 12), "夜间": range(6, 12),
+             "中午": range(6)}
 _CHINESE_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
                    "八": 8, "九": 9}
 _CHINESE_NUMBER = re.compile(f"[{''.join(_CHINESE_DIGITS)}十]+")
@@ -69,7 +71,7 @@ def _clock(text: str) -> time:
         raise ValueIssue(f"无法识别时间「{text}」，请写成 14:30 或 14时30分")
     hour, second = int(tm["hour"]), int(tm["second"] or 0)
     minute = 30 if tm["half"] else 15 * int(tm["quarters"]) if tm["quarters"] else int(tm["minute"] or 0)
-    if (tm["period"] in AFTERNOON and hour < 12) or (tm["period"] == "中午" and hour < 6):
+    if hour in AFTERNOON.get(tm["period"], ()):
         hour += 12
     try:
         return time(hour, minute, second)
