@@ -5,6 +5,8 @@ from datetime import datetime
 import openpyxl
 import pytest
 from conftest import INTAKE_VALUES
+from hypothesis import given
+from hypothesis import strategies as st
 
 from toolkit.clock import Clock
 from toolkit.errors import PolicyError
@@ -184,6 +186,23 @@ def test_a_malformed_number_is_refused_on_every_form(tousu, intake, form):
 ])
 def test_dates_as_clerks_write_them(typed, moment):
     assert parse_datetime(typed, REF) == (moment, moment.time() != datetime.min.time())
+
+
+CHINESE_DIGITS = "零一二三四五六七八九"
+
+
+def _chinese(n: int) -> str:
+    """How a clerk writes 0..59 in words: 九, 十, 十五, 二十, 二十三."""
+    tens, units = divmod(n, 10)
+    if not tens:
+        return CHINESE_DIGITS[units]
+    return ("" if tens == 1 else CHINESE_DIGITS[tens]) + "十" + (CHINESE_DIGITS[units] if units else "")
+
+
+@given(st.integers(0, 23), st.integers(0, 59))
+def test_any_time_in_chinese_numerals(hour, minute):
+    typed = f"十一月三日{_chinese(hour)}点" + (f"{_chinese(minute)}分" if minute else "")
+    assert parse_datetime(typed, REF) == (datetime(2026, 11, 3, hour, minute), True)
 
 
 @pytest.mark.parametrize("typed", ["11月3日下午3点五刻", "11月3日二十五点", "11月3日3点半半"])
