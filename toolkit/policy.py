@@ -146,11 +146,12 @@ class Policy:
         return self.raw[name]
 
     def unit_for_target(self, text: str | None) -> str | None:
-        """The unit a 投诉对象 text names: the unit whose name or longest keyword it contains."""
+        """The unit a 投诉对象 text names: the unit whose name or longest keyword ([unit_keywords]) it
+        contains; None when no unit's does."""
         from .forms.labels import normalise
         target, best, best_len = normalise(text), None, 0
-        for unit, keywords in self.raw["unit_keywords"].items():
-            for keyword in (unit, *keywords):
+        for unit in self.units:
+            for keyword in (unit, *self.raw["unit_keywords"].get(unit, ())):
                 key = normalise(keyword)
                 if key and key in target and len(key) > best_len:
                     best, best_len = unit, len(key)
