@@ -249,3 +249,26 @@ def test_a_clerks_form_with_alias_labels_and_the_channel_row_first(tmp_path):
     reading = read(load_xlsx(path.read_bytes()), INTAKE, Env(CLOCK.now(), load_policy()))
     assert (reading.value("channel"), reading.where("channel")) == ("手机", "B2")
     assert (reading.value("phone"), reading.where("phone")) == ("13805931234", "B3")
+
+
+@pytest.mark.parametrize("rows, channel_cell", [
+    ([["客户姓名", "李强", "客户地址", "三元区1号"], ["受理渠道", "手机", "受理人", "王芳"],          # annex pairs
+      ["投诉内容", "燃气费多收", None, None], ["受理时间", "2026-11-20 10:00", None, None]], "B3"),
+    ([["客户姓名", "李强"], ["受理渠道", "电话"], ["受理人", "王芳"], ["投诉内容", "燃气费多收"],     # one per row
+      ["受理时间", "2026-11-20 10:00"]], "B3"),
+    ([["客户姓名", "受理时间", "受理渠道", "受理人", "投诉内容"],                                  # a header row
+      ["李强", "2026-11-20 10:00", "电话", "王芳", "燃气费多收"]], "C3"),
+])
+def test_a_value_reading_as_a_label_the_form_does_not_print(tmp_path, rows, channel_cell):
+    """No 联系方式 on the form at all: 电话/手机 is still the value of the 受理渠道 beside or above it."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["客户投诉受理记录单"])
+    for row in rows:
+        ws.append(row)
+    path = tmp_path / "no-phone-label.xlsx"
+    book.save(path)
+    reading = read(load_xlsx(path.read_bytes()), INTAKE, Env(CLOCK.now(), load_policy()))
+    assert reading.where("channel") == channel_cell and reading.value("channel") in ("电话", "手机")
+    assert reading.value("receiver") == "王芳" and not reading.fields["phone"].found
+    assert reading.errors == []

@@ -180,12 +180,13 @@ def _label_cells(grid, by_label: dict, pattern: re.Pattern, seen: dict, values=f
 
 
 def _values_like_labels(grids: list, by_grid: list) -> set:
-    """Cells whose text is a label but which are values: 受理渠道「电话」 reads as the label 电话
-    (联系方式). When a field's label stands in several cells, those in another label's value slot
-    are values, except one kept as the label: the one outside any slot, else the one lined up with
-    most other labels (a label column or a header row), then the field's own label (联系方式, not
-    the alias 电话), then the first in reading order."""
-    claims, order = {}, 0                   # field key -> [(in a slot, -lined up, alias, order, cell id)]
+    """Cells whose text is a label but which stand in another label's value slot as its value:
+    受理渠道「电话」 reads as the label 电话 (联系方式). When a field's label stands in several cells,
+    all but one in a value slot are values; the label kept is the one outside any slot, else the one
+    lined up with most other labels (a label column or a header row), then the field's own label
+    (联系方式, not the alias 电话), then the first in reading order. A field's only label cell is a
+    value when it is a stray among values (see _stray)."""
+    claims, strays, order = {}, set(), 0    # field key -> [(in a slot, -lined up, alias, order, cell id)]
     for grid, labels in zip(grids, by_grid):
         slots = _value_slots(grid, labels)
         cells = [cell for cell in grid.distinct() if id(cell) in labels]
@@ -193,32 +194,58 @@ def _values_like_labels(grids: list, by_grid: list) -> set:
         for cell in cells:
             entries = labels[id(cell)]
             order += 1
-            if len(entries) == 1 and entries[0][1] is None and normalise(cell.value) == label_key(cell.value):
-                spec = entries[0][0]
-                claims.setdefault(spec.key, []).append(
-                    (id(cell) in slots, 2 - rows[cell.row] - cols[cell.col],
-                     label_key(cell.value) != label_key(spec.label), order, id(cell)))
+            if len(entries) > 1 or entries[0][1] is not None or normalise(cell.value) != label_key(cell.value):
+                continue                    # '标签：', or several labels in one cell: written as labels
+            spec = entries[0][0]
+            claims.setdefault(spec.key, []).append(
+                (id(cell) in slots, 2 - rows[cell.row] - cols[cell.col],
+                 label_key(cell.value) != label_key(spec.label), order, id(cell)))
+            if id(cell) in slots and _stray(grid, cell, slots[id(cell)], labels, rows, cols):
+                strays.add(id(cell))
     values = set()
     for cells in claims.values():
+        if len(cells) == 1:
+            values |= {cells[0][-1]} & strays
+            continue
         label = min(cells)
         values |= {claim[-1] for claim in cells if claim[0] and claim is not label}
     return values
 
 
-def _value_slots(grid, labels: dict) -> set:
-    """Ids of the cells standing where a label's value goes: the first filled cell to its right,
-    or the cell below when the first filled cell to its right is another label (a header row)."""
-    slots = set()
+def _stray(grid, cell: Cell, owner: Cell, labels: dict, rows: Counter, cols: Counter) -> bool:
+    """Whether a label's text is `owner`'s value although no other cell prints that label: right of
+    owner, outside any line of labels, with neither of them having another value (annex and column
+    layouts); or below owner in a header row, alone among the values of the row beneath."""
+    if cell.col > owner.last_col:
+        return (cols[cell.col] == 1 and rows[cell.row] <= 3 and not _value_below(grid, owner, labels)
+                and not _value_below(grid, cell, labels)
+                and ((right := _first_right(grid, cell)) is None or id(right) in labels))
+    return rows[cell.row] == 1 and rows[owner.row] >= 4
+
+
+def _first_right(grid, cell: Cell) -> Cell | None:
+    return next((other for col in range(cell.last_col + 1, grid.max_col + 1)
+                 if (other := grid.at(cell.row, col)) is not None and other.text), None)
+
+
+def _value_below(grid, label: Cell, labels: dict) -> bool:
+    below = grid.at(label.last_row + 1, label.col)
+    return below is not None and bool(below.text) and id(below) not in labels and not _owned(grid, below, labels)
+
+
+def _value_slots(grid, labels: dict) -> dict:
+    """id(cell) -> the label cell whose value slot it stands in: the first filled cell to the label's
+    right, or the cell below when the first filled cell to its right is another label (a header row)."""
+    slots = {}
     for cell in grid.distinct():
         if id(cell) not in labels or any(inline for _, inline, _ in labels[id(cell)]):
             continue
-        right = next((other for col in range(cell.last_col + 1, grid.max_col + 1)
-                      if (other := grid.at(cell.row, col)) is not None and other.text), None)
+        right = _first_right(grid, cell)
         if right is not None:
-            slots.add(id(right))
+            slots.setdefault(id(right), cell)
         below = grid.at(cell.last_row + 1, cell.col)
         if (right is None or id(right) in labels) and below is not None and below.text:
-            slots.add(id(below))
+            slots.setdefault(id(below), cell)
     return slots
 
 
