@@ -4,13 +4,13 @@ from datetime import datetime
 import docx
 import openpyxl
 import pytest
-from conftest import FEEDBACK_VALUES, INTAKE_VALUES
+from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
 from toolkit.clock import Clock
-from toolkit.forms.build import LAYOUTS, fill_sheet, shown
-from toolkit.forms.grid import load_xlsx
+from toolkit.forms.build import LAYOUTS, build, fill_sheet, shown
+from toolkit.forms.grid import load_docx, load_xlsx
 from toolkit.forms.kinds import INTAKE, KINDS
 from toolkit.forms.reader import read
 from toolkit.paths import TEMPLATES
@@ -272,3 +272,25 @@ def test_a_value_reading_as_a_label_the_form_does_not_print(tmp_path, rows, chan
     assert reading.where("channel") == channel_cell and reading.value("channel") in ("电话", "手机")
     assert reading.value("receiver") == "王芳" and not reading.fields["phone"].found
     assert reading.errors == []
+
+
+FILLED = {"intake": INTAKE_VALUES, "feedback": dict(FEEDBACK_VALUES, **REVIEWED),
+          "callback": {"number": "TS2026110001", "callback_date": datetime(2026, 11, 21, 8), "caller": "周洁",
+                       "method": "电话", "evaluation": "满意", "notes": "电话回访"},
+          "extension": {"number": "TS2026110001", "unit": "客户创值赋能群", "extend_to": datetime(2026, 11, 28),
+                        "reason": "等待配件", "approval": "同意"},
+          "appeal": {"number": "TS2026110001", "unit": "客户创值赋能群", "appeal_date": datetime(2026, 11, 21),
+                     "reason": "非我方责任", "ruling": "维持"}}
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".docx"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.key)
+def test_every_label_of_every_built_form_is_found_blank_or_filled(tmp_path, kind, layout, suffix):
+    """No label of a form the toolkit lays out is ever taken for a value, whatever is (not) filled in."""
+    for values in ({}, FILLED[kind.key]):
+        path = build(kind, values, tmp_path / f"{kind.key}{suffix}", layout)
+        source = (load_docx if suffix == ".docx" else load_xlsx)(path.read_bytes())
+        reading = read(source, kind, Env(CLOCK.now(), load_policy()))
+        assert [key for key, fv in reading.fields.items() if not fv.found] == []
+        assert [key for key, value in values.items() if reading.fields[key].raw is None] == []
