@@ -4,7 +4,7 @@ from datetime import datetime
 
 import openpyxl
 import pytest
-from conftest import INTAKE_VALUES
+from conftest import INTAKE_VALUES, archived_files
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -127,6 +127,14 @@ def test_a_number_tousu_never_issued_does_not_move_the_sequence(tousu, intake, w
     assert journal.case("TS2026110002")["facts"]["original_number"] == "TS2026110099"
     assert journal.case("TS2026110004")["facts"]["original_number"] == "TS2026110098"
     assert journal.case("TS2026110099") is None
+
+
+def test_the_clerks_own_file_with_the_foreign_number_sent_again_is_the_same_case(tousu, intake, workspace):
+    tousu("process", intake(number="TS2026110099"))
+    _, lines, _ = tousu("process", intake(number="TS2026110099", demand="补充：要求上门核表"),
+                        intake(number="TS2026110099", customer_name="乙", phone="13600000000"))
+    assert [line["number"] for line in lines] == ["TS2026110001", "TS2026110002"]
+    assert "archive/2026/11/TS2026110001/TS2026110001-受理记录单-v2.xlsx" in archived_files(workspace)
 
 
 def test_a_lowercase_number_tousu_issued_is_a_resubmission(tousu, intake):
