@@ -194,9 +194,7 @@ def _element_text(element) -> str:
             parts.append(_symbol_marks(node.get(qn("w:font"))).get(char, ""))
         elif tag in (qn("w:tab"),):
             parts.append(" ")
-        elif tag in (qn("w:br"), qn("w:cr")):
-            parts.append("\n")
-        elif tag == qn("w:p") and parts:
+        elif tag in (qn("w:br"), qn("w:cr")) or (tag == qn("w:p") and parts):
             parts.append("\n")
     return "".join(parts)
 
