@@ -294,3 +294,17 @@ def test_every_label_of_every_built_form_is_found_blank_or_filled(tmp_path, kind
         reading = read(source, kind, Env(CLOCK.now(), load_policy()))
         assert [key for key, fv in reading.fields.items() if not fv.found] == []
         assert [key for key, value in values.items() if reading.fields[key].raw is None] == []
+
+
+def test_a_blank_value_between_two_labels_leaves_both_labels(tmp_path):
+    """受理人 beside an empty 受理渠道 is still the label 受理人: only an alias (电话) is read as a value."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    for row in (["客户投诉受理记录单"], ["客户姓名", "李强", None, None], ["受理渠道", None, "受理人", None],
+                ["投诉内容", "燃气费多收"], ["受理时间", "2026-11-20 10:00"]):
+        ws.append(row)
+    path = tmp_path / "blank-pair.xlsx"
+    book.save(path)
+    reading = read(load_xlsx(path.read_bytes()), INTAKE, Env(CLOCK.now(), load_policy()))
+    assert (reading.value("channel"), reading.value("receiver")) == (None, None)
+    assert reading.fields["receiver"].found and [p.field for p in reading.errors] == ["受理渠道"]

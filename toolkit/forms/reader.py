@@ -185,7 +185,8 @@ def _values_like_labels(grids: list, by_grid: list) -> set:
     all but one in a value slot are values; the label kept is the one outside any slot, else the one
     lined up with most other labels (a label column or a header row), then the field's own label
     (联系方式, not the alias 电话), then the first in reading order. A field's only label cell is a
-    value when it is a stray among values (see _stray)."""
+    value when it prints an alias (电话, never the field's own label 联系方式) and is a stray among
+    values (see _stray)."""
     claims, strays, order = {}, set(), 0    # field key -> [(in a slot, -lined up, alias, order, cell id)]
     for grid, labels in zip(grids, by_grid):
         slots = _value_slots(grid, labels)
@@ -197,10 +198,10 @@ def _values_like_labels(grids: list, by_grid: list) -> set:
             if len(entries) > 1 or entries[0][1] is not None or normalise(cell.value) != label_key(cell.value):
                 continue                    # '标签：', or several labels in one cell: written as labels
             spec = entries[0][0]
+            alias = label_key(cell.value) != label_key(spec.label)
             claims.setdefault(spec.key, []).append(
-                (id(cell) in slots, 2 - rows[cell.row] - cols[cell.col],
-                 label_key(cell.value) != label_key(spec.label), order, id(cell)))
-            if id(cell) in slots and _stray(grid, cell, slots[id(cell)], labels, rows, cols):
+                (id(cell) in slots, 2 - rows[cell.row] - cols[cell.col], alias, order, id(cell)))
+            if alias and id(cell) in slots and _stray(grid, cell, slots[id(cell)], labels, rows, cols):
                 strays.add(id(cell))
     values = set()
     for cells in claims.values():
