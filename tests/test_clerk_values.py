@@ -92,7 +92,7 @@ def test_a_callback_read_as_not_satisfied_reopens_and_an_unclear_one_is_refused(
 
 
 # ------------------------------------------------------------------ 投诉编号
-@pytest.mark.parametrize("typed", ["/", "／", "—", "——", "-", "无", "暂无", "待编号", "未编号", "N/A", "null", " ． "])
+@pytest.mark.parametrize("typed", ["/", "／", "—", "——", "-", "无", "暂无", "待编号", "未编号", "N/A", "null", " ． ", "0", "000"])
 def test_placeholders_are_blank(typed):
     assert ComplaintNumber().convert(typed, None) is None
 

@@ -290,9 +290,9 @@ class Rules:
 
 
 # What clerks write in 投诉编号 for "not numbered yet": only punctuation, only Chinese words (无, 待编号,
-# 暂无), or one of these.
+# 暂无), only zeros, or one of these.
 PLACEHOLDER_WORDS = ("NA", "N/A", "NONE", "NULL", "TBD")
-_NO_LETTERS_OR_DIGITS = re.compile(r"^[^0-9A-Za-z]*$")
+_PLACEHOLDER = re.compile(r"^(?:[^0-9A-Za-z]*|0+)$")
 
 
 @dataclass(frozen=True)
@@ -304,6 +304,6 @@ class ComplaintNumber:
 
     def convert(self, raw, ctx):
         text = re.sub(r"\s+", "", Text().convert(raw, ctx) or "")
-        if _NO_LETTERS_OR_DIGITS.match(text) or text.upper() in PLACEHOLDER_WORDS:
+        if _PLACEHOLDER.match(text) or text.upper() in PLACEHOLDER_WORDS:
             return None
         return text
