@@ -226,6 +226,17 @@ def test_the_shipped_button_workbook_takes_a_filled_intake(tmp_path):
     assert (receipt.status, receipt.form, receipt.problems) == ("accepted", "intake", [])
 
 
+def test_of_two_sheets_with_the_same_form_the_active_one_is_read(tmp_path):
+    book = openpyxl.Workbook()
+    fill_sheet(book.active, INTAKE, dict(INTAKE_VALUES, customer_name="旧稿"))
+    fill_sheet(book.create_sheet(), INTAKE, dict(INTAKE_VALUES, customer_name="新稿"))
+    book.active = 1
+    path = tmp_path / "two-intakes.xlsx"
+    book.save(path)
+    reading = read(load_xlsx(path.read_bytes()), INTAKE, Env(CLOCK.now(), load_policy()))
+    assert (reading.value("customer_name"), reading.where("customer_name")) == ("新稿", "B2")
+
+
 # ------------------------------------------------------------------ a value that reads like a label
 @pytest.mark.parametrize("suffix", [".xlsx", ".docx"])
 @pytest.mark.parametrize("layout", LAYOUTS)
