@@ -4,6 +4,7 @@ from datetime import datetime, time
 
 from .deadlines import Deadlines
 from .errors import FormRefused
+from .forms.kinds import CLOCK_SKEW
 from .forms.labels import normalise
 from .forms.values import normalise_phone
 from .intake import Assessment, plain
@@ -48,7 +49,7 @@ def _check_dates(reading, case: dict, arrived_at: datetime) -> None:
     label, where = reading.label(key), reading.where(key)
     if value.date() < received.date():
         reading.add(defect(label, where, f"{label}早于受理时间（{received:%Y-%m-%d %H:%M}），请核对。"))
-    if value > arrived_at:
+    if value > arrived_at + CLOCK_SKEW:
         reading.add(defect(label, where, f"{label}晚于表单送达时间（{arrived_at:%Y-%m-%d %H:%M}），请核对。"))
 
 

@@ -71,20 +71,33 @@ def _same_customer(case: dict, assessment: Assessment) -> bool:
     return bool(before) and normalise(before) == normalise(now)
 
 
+def _renumbered(journal, assessment: Assessment) -> str | None:
+    """The number an earlier version of this intake got in place of the same foreign number (a
+    re-submission of the clerk's own file): a case of the same customer with that 原编号."""
+    if not assessment.customer_key:
+        return None
+    return next((peer["number"] for peer in journal.peers("customer_key", assessment.customer_key)
+                 if journal.case(peer["number"])["facts"].get("original_number") == assessment.stated_number), None)
+
+
 def register_intake(journal, pattern: NumberPattern, assessment: Assessment, reading, arrived_at) -> tuple[str, int]:
-    """(number, version) for the intake; inside the journal transaction."""
+    """(number, version) for the intake; inside the journal transaction. A number on the form is kept
+    only when tousu issued it (a re-submission); one it never issued is kept as 原编号 and the intake
+    is numbered like a blank one, so a typo never moves the sequence."""
     where = reading.where("number")
     number = assessment.stated_number
-    if number:
-        case = journal.case(number)
-        if case is not None and not _same_customer(case, assessment):
-            raise FormRefused([error("投诉编号", where,
-                                     f"投诉编号「{number}」已属于另一位客户的投诉（{case['facts'].get('customer_name') or '未具名'}），"
-                                     f"请核对编号；新投诉请留空由系统编号。")])
-        if case is None:
-            journal.reserve_number(pattern, number)
-    else:
-        number = journal.issue_number(pattern, assessment.received_at)
+    case = journal.case(number) if number else None
+    if case is not None and not _same_customer(case, assessment):
+        raise FormRefused([error("投诉编号", where,
+                                 f"投诉编号「{number}」已属于另一位客户的投诉（{case['facts'].get('customer_name') or '未具名'}），"
+                                 f"请核对编号；新投诉请留空由系统编号。")])
+    if case is None:
+        number = (number and _renumbered(journal, assessment)) or journal.issue_number(pattern, assessment.received_at)
+        if assessment.stated_number:
+            assessment.facts.update(number=None, original_number=assessment.stated_number)
+            assessment.problems.append(defect("投诉编号", where,
+                                              f"投诉编号「{assessment.stated_number}」不是本系统编发的编号，已另行编号 "
+                                              f"{number}，原编号已记录。"))
     journal.put_case(number, assessment.received_at, assessment.customer_key,
                      normalise(assessment.facts.get("target")), assessment.facts)
     return number, journal.next_version(number, "intake")

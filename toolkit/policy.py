@@ -14,7 +14,7 @@ SEVERITIES = ("重大", "非重大")
 STAGES = ("investigation", "handling", "callback", "appeal")
 REQUIRED_DATE = "要求办结日期"
 # Tables whose keys are chosen by the office (new deadline classes, new channel classes).
-OPEN_TABLES = {("deadlines", "classes"), ("channels",)}
+OPEN_TABLES = {("deadlines", "classes"), ("channels",), ("unit_keywords",), ("channel_aliases",)}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(min|h|d)\s*$")
 
 
@@ -155,6 +155,18 @@ class Policy:
                 return name
         return (text or "").strip()
 
+    def unit_for_target(self, text: str | None) -> str | None:
+        """The unit a 投诉对象 text names: the unit whose name or longest keyword ([unit_keywords]) it
+        contains; None when no unit's does."""
+        from .forms.labels import normalise
+        target, best, best_len = normalise(text), None, 0
+        for unit in self.units:
+            for keyword in (unit, *self.raw["unit_keywords"].get(unit, ())):
+                key = normalise(keyword)
+                if key and key in target and len(key) > best_len:
+                    best, best_len = unit, len(key)
+        return best
+
 
 def _validate(raw: dict, source: Path) -> None:
     if raw["deadlines"]["calendar"] not in ("natural", "working"):
@@ -184,6 +196,12 @@ def _validate(raw: dict, source: Path) -> None:
         raise PolicyError(f"策略文件 {source} 中的键「deadlines.end_of_day」应为 \"HH:MM:SS\"。") from None
     _dates(raw["calendar"]["holidays"], "calendar.holidays")
     _dates(raw["calendar"]["workdays"], "calendar.workdays")
+    for unit, keywords in raw["unit_keywords"].items():
+        if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+            raise PolicyError(f"策略文件 {source} 中的键「unit_keywords.{unit}」应为文字列表。")
+        if keywords and unit not in raw["units"]["names"]:
+            raise PolicyError(f"策略文件 {source} 中的键「unit_keywords.{unit}」不是 [units] names 中的单位；"
+                              f"请改为单位名单中的名称（不再使用的单位可设为 []）。")
     if "{seq" not in raw["numbering"]["pattern"]:
         raise PolicyError(f"策略文件 {source} 中的键「numbering.pattern」必须含有 {{seq}} 序号。")
 

@@ -65,12 +65,18 @@ class Grid:
 
 
 @dataclass
-class Source:
-    """A parsed file: its grids in reading order, and the document object for writing back."""
-    format: str                 # "xlsx" or "docx"
+class Page:
+    """What one form may stand on: a worksheet, or a whole Word document (its body and tables)."""
     grids: list
-    document: object
     headings: list              # texts where a title may stand, in reading order
+
+
+@dataclass
+class Source:
+    """A parsed file: its pages (the active sheet first), and the document object for writing back."""
+    format: str                 # "xlsx" or "docx"
+    pages: list
+    document: object
 
     def save(self, target) -> None:
         self.document.save(target)
@@ -83,8 +89,8 @@ def load_xlsx(data: bytes, keep_vba: bool = False) -> Source:
     active = book.active if book.active in visible else (visible[0] if visible else None)
     ordered = [active] + [ws for ws in visible if ws is not active] if active else []
     grids = [_sheet_grid(ws, "" if ws is active else f"{ws.title}!") for ws in ordered]
-    headings = [c.text for g in grids for c in g.distinct() if c.row <= HEADING_ROWS and c.text]
-    return Source("xlsx", grids, book, headings)
+    pages = [Page([grid], [c.text for c in grid.distinct() if c.row <= HEADING_ROWS and c.text]) for grid in grids]
+    return Source("xlsx", pages, book)
 
 
 def _sheet_grid(ws, prefix: str) -> Grid:
@@ -128,7 +134,7 @@ def load_docx(data: bytes) -> Source:
     tables = [_table_grid(table, number) for number, table in enumerate(document.tables, start=1)]
     if tables:
         headings += [c.text for c in tables[0].distinct() if c.row <= HEADING_ROWS and c.text]
-    return Source("docx", [body] + tables, document, headings)
+    return Source("docx", [Page([body] + tables, headings)], document)
 
 
 def _paragraph_grid(document) -> tuple[Grid, list]:
@@ -188,9 +194,7 @@ def _element_text(element) -> str:
             parts.append(_symbol_marks(node.get(qn("w:font"))).get(char, ""))
         elif tag in (qn("w:tab"),):
             parts.append(" ")
-        elif tag in (qn("w:br"), qn("w:cr")):
-            parts.append("\n")
-        elif tag == qn("w:p") and parts:
+        elif tag in (qn("w:br"), qn("w:cr")) or (tag == qn("w:p") and parts):
             parts.append("\n")
     return "".join(parts)
 

@@ -2,12 +2,25 @@
 and the kind's own rules. A new form kind is a declaration here, never a new parser."""
 import difflib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from ..numbering import NumberPattern
 from ..problems import defect, error
-from .values import SEVERITY_OPTIONS, Choice, Date, DateTime, Number, Phone, Rules, Text
+from .values import (
+    SEVERITY_OPTIONS,
+    Choice,
+    ComplaintNumber,
+    Date,
+    DateTime,
+    Evaluation,
+    Number,
+    Phone,
+    Rules,
+    Text,
+)
 
 SEVERITY = Choice(SEVERITY_OPTIONS)
+CLOCK_SKEW = timedelta(minutes=15)   # a PC clock this far ahead of the server's is not "the future"
 
 
 @dataclass(frozen=True)
@@ -60,17 +73,26 @@ def unit_in_policy(key: str, level: str):
 
 
 def number_well_formed(reading, env):
+    """投诉编号 in the policy's pattern, case folded (ts2026110099 -> TS2026110099); a placeholder (/, 无,
+    待编号) on a form that may leave it blank is blank with a defect; anything else is refused."""
     fv = reading.fields[reading.kind.number_field]
-    if fv.value and not NumberPattern(env.policy.number_pattern).matches(fv.value):
+    pattern = NumberPattern(env.policy.number_pattern)
+    if fv.value is None and fv.raw is not None and str(fv.raw).strip() and not fv.spec.required:
+        reading.add(defect(fv.spec.label, fv.where, f"投诉编号「{str(fv.raw).strip()}」不是编号，已视为未填写，"
+                                                    f"由系统编号；新投诉请留空。"))
+    if not fv.value:
+        return
+    fv.value = next((text for text in (fv.value, fv.value.upper(), fv.value.lower()) if pattern.matches(text)),
+                    fv.value)
+    if not pattern.matches(fv.value):
         reading.add(error(fv.spec.label, fv.where,
-                          f"投诉编号「{fv.value}」格式不对（应形如 {NumberPattern(env.policy.number_pattern).example()}）。"
-                          f"新投诉请留空，由系统编号。"))
+                          f"投诉编号「{fv.value}」格式不对（应形如 {pattern.example()}）。新投诉请留空，由系统编号。"))
 
 
 def not_in_future(key: str):
     def rule(reading, env):
         value = reading.value(key)
-        if value and value > env.now:
+        if value and value > env.now + CLOCK_SKEW:
             reading.add(error(reading.label(key), reading.where(key),
                               f"{reading.label(key)}「{value:%Y-%m-%d %H:%M}」晚于当前时间"
                               f"（{env.now:%Y-%m-%d %H:%M}），请核对年份与日期。"))
@@ -104,9 +126,22 @@ def _intake_channel(reading, env):
     if env.policy.limit(channel_class, "重大", "investigation") == "要求办结日期" \
             and not reading.value("required_date"):
         spec = reading.fields["required_date"]
+        fallback = env.policy.section("deadlines").get("fallback_class", "自有渠道")
         reading.add(defect(spec.spec.label, spec.where or fv.where,
-                           "政府/媒体/主管部门批转的投诉须填写要求办结日期（批转单位要求的时间），"
-                           "未填写则无法计算调查与处理时限，请补充。"))
+                           f"政府/媒体/主管部门批转的投诉须填写要求办结日期（批转单位要求的时间）；"
+                           f"未填写要求办结日期，已按「{fallback}」时限计算，请补充。"))
+
+
+def _intake_unit(reading, env):
+    """承办单位 as written, else found from 投诉对象 by the policy's unit keywords, else a defect."""
+    fv = reading.fields["unit"]
+    if fv.value:
+        return
+    fv.value = env.policy.unit_for_target(reading.value("target"))
+    if fv.value is None:
+        where = fv.where or reading.where("target")
+        reading.add(defect(fv.spec.label, where, "未指定承办单位：请填写承办单位，或在 policy.toml 的 "
+                                                 "[unit_keywords] 中为该投诉对象补充关键词。"))
 
 
 INTAKE = FormKind(
@@ -117,7 +152,7 @@ INTAKE = FormKind(
         FieldSpec("address", "客户地址", ("投诉地址", "地址", "用户地址")),
         FieldSpec("phone", "联系方式", ("联系电话", "客户电话", "电话", "手机"), Phone()),
         FieldSpec("target", "投诉对象", ("被投诉对象", "被投诉单位")),
-        FieldSpec("number", "投诉编号", ("编号", "受理编号"), required=None),
+        FieldSpec("number", "投诉编号", ("编号", "受理编号"), ComplaintNumber(), required=None),
         FieldSpec("received_at", "受理时间", ("投诉时间", "受理日期", "来电时间"), DateTime(), "error"),
         FieldSpec("channel", "受理渠道", ("投诉渠道", "渠道", "来源渠道"), required="error"),
         FieldSpec("receiver", "受理人", ("投诉受理人", "接报人")),
@@ -129,7 +164,7 @@ INTAKE = FormKind(
         FieldSpec("required_date", "要求办结日期", ("要求办结时间", "办结时限"), Date(), required=None),
     ),
     rules=(number_well_formed, not_in_future("received_at"), _intake_severity, _intake_channel,
-           unit_in_policy("unit", "defect")),
+           unit_in_policy("unit", "defect"), _intake_unit),
     notes=("说明：1．请按投诉管理办法要求时限，将投诉调查处理结果填写在客户投诉调查处理反馈单，向服务管理办公室反馈处理结果；",
            "2．未处理完成的需反馈解决方案。"),
 )
@@ -185,7 +220,7 @@ FEEDBACK = FormKind(
         FieldSpec("responsibility", "投诉类别", (), RESPONSIBILITY, "error"),
         _unit("unit", "责任部门", ("责任单位",)),
         _unit("person", "责任人"),
-        FieldSpec("number", "投诉编号", ("编号",), required="error"),
+        FieldSpec("number", "投诉编号", ("编号",), ComplaintNumber(), "error"),
         _unit("investigator", "调查反馈人", ("调查人",)),
         FieldSpec("feedback_date", "反馈日期", ("反馈时间",), DateTime(), "error"),
         FieldSpec("content", "投诉内容", (), required="error", long=True, copy_of="content"),
@@ -211,7 +246,6 @@ FEEDBACK = FormKind(
 )
 
 # ------------------------------------------------------------------ forms the regulation requires but does not print
-EVALUATION = Choice((("满意", ("满意",)), ("基本满意", ("基本满意",)), ("不满意", ("不满意",))))
 APPROVAL = Choice((("同意", ("同意", "批准")), ("不同意", ("不同意", "不批准"))))
 RULING = Choice((("维持", ("维持", "维持原判定")), ("变更", ("变更", "变更原判定"))))
 NEW_CLASS = Choice((("责任", ("责任投诉", "责任")), ("非责任", ("非责任投诉", "非责任")),
@@ -219,7 +253,7 @@ NEW_CLASS = Choice((("责任", ("责任投诉", "责任")), ("非责任", ("非�
 
 
 def _number(required="error"):
-    return FieldSpec("number", "投诉编号", ("编号",), required=required)
+    return FieldSpec("number", "投诉编号", ("编号",), ComplaintNumber(), required)
 
 
 def _ruling_needs_class(reading, env):
@@ -234,7 +268,7 @@ CALLBACK = FormKind(
     titles=("客户投诉回访记录单", "投诉回访记录单", "回访记录单"),
     fields=(_number(), FieldSpec("callback_date", "回访日期", ("回访时间",), DateTime(), "error"),
             FieldSpec("caller", "回访人"), FieldSpec("method", "回访方式"),
-            FieldSpec("evaluation", "客户评价", ("回访结果", "满意度"), EVALUATION, "error"),
+            FieldSpec("evaluation", "客户评价", ("回访结果", "满意度"), Evaluation(), "error"),
             FieldSpec("notes", "回访内容", ("回访记录",), long=True)),
     rules=(number_well_formed,),
 )

@@ -2,11 +2,12 @@
 (value = nearest non-label cell to the right, merged ranges as one cell, else the cell below;
 '标签：值' inside one cell also counts), then convert values through their declared type."""
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..problems import Problem, defect, error
-from .grid import Cell, Source
+from .grid import Cell, Page, Source
 from .labels import label_key, normalise
 from .values import ValueIssue
 
@@ -68,25 +69,31 @@ def kind_by_title(headings, kinds) -> object | None:
 
 
 def recognise(source: Source, kinds) -> object | None:
-    """The kind whose title appears first in the headings; else the kind most of whose labels
-    are on the form."""
-    by_title = kind_by_title(source.headings, kinds)
-    if by_title is not None:
-        return by_title
-    best, best_share = None, FALLBACK_SHARE
-    for kind in kinds:
-        found = _locate(source, kind)
-        share = len(found) / len(kind.fields)
-        if share >= best_share:
-            best, best_share = kind, share
-    return best
+    """The kind whose title stands on a page (the active sheet first); else the kind most of whose
+    labels are on one page."""
+    for page in source.pages:
+        kind = kind_by_title(page.headings, kinds)
+        if kind is not None:
+            return kind
+    share, best = max(((len(_locate(page, kind)) / len(kind.fields), kind)
+                       for page in source.pages for kind in kinds), key=lambda s: s[0], default=(0, None))
+    return best if share >= FALLBACK_SHARE else None
+
+
+def page_of(source: Source, kind) -> Page:
+    """The one page a form is read from: the first holding its title, else the one holding most of
+    its labels. Labels on other sheets never leak into it."""
+    titled = [page for page in source.pages if kind_by_title(page.headings, [kind]) is kind]
+    if titled:
+        return titled[0]
+    return max(source.pages, key=lambda page: len(_locate(page, kind)))
 
 
 def read(source: Source, kind, env) -> Reading:
     """Every declared field located and converted, then the kind's rules; `env` carries `now`
     (the reference for dates written without a year) and the `policy`."""
     reading = Reading(kind, source)
-    located = _locate(source, kind)
+    located = _locate(page_of(source, kind), kind)
     for spec in kind.fields:
         fv = located.get(spec.key) or FieldValue(spec)
         reading.fields[spec.key] = fv
@@ -126,24 +133,20 @@ def _label_pattern(kind) -> re.Pattern:
     return re.compile("(" + "|".join(alternatives) + ")\\s*[:：]")
 
 
-def _locate(source: Source, kind) -> dict:
+def _locate(page: Page, kind) -> dict:
     by_label: dict = {}                         # label key -> specs printing it, in declaration order
     for spec in kind.fields:
         for alias in spec.labels:
             by_label.setdefault(label_key(alias), []).append(spec)
     pattern = _label_pattern(kind)
     seen: dict = {}                             # label key -> occurrences so far, in reading order
+    by_grid = [_label_cells(grid, by_label, pattern, seen) for grid in page.grids]
+    values = _values_like_labels(page.grids, by_grid)
+    if values:                                  # read again without them: they named no field
+        seen = {}
+        by_grid = [_label_cells(grid, by_label, pattern, seen, values) for grid in page.grids]
     found: dict = {}
-    for grid in source.grids:
-        labels = {}                             # id(cell) -> [(spec, inline value or None, prefix)]
-        for cell in grid.distinct():
-            entries = []
-            for key, inline, prefix in _labels_in(cell, by_label, pattern):
-                specs = by_label[key]
-                entries.append((specs[min(seen.get(key, 0), len(specs) - 1)], inline, prefix))
-                seen[key] = seen.get(key, 0) + 1
-            if entries:
-                labels[id(cell)] = entries
+    for grid, labels in zip(page.grids, by_grid):
         for cell in grid.distinct():
             for spec, inline, prefix in labels.get(id(cell), ()):
                 if spec.key in found and found[spec.key].raw is not None:
@@ -157,6 +160,94 @@ def _locate(source: Source, kind) -> dict:
                 found[spec.key] = FieldValue(spec, raw=raw, slot=slot,
                                              prefix=prefix if slot is cell else "", found=True)
     return found
+
+
+def _label_cells(grid, by_label: dict, pattern: re.Pattern, seen: dict, values=frozenset()) -> dict:
+    """id(cell) -> [(spec, inline value or None, prefix)] for the grid's label cells, except the
+    cells in `values`; a label printed for several fields names them in turn (`seen` counts)."""
+    labels = {}
+    for cell in grid.distinct():
+        if id(cell) in values:
+            continue
+        entries = []
+        for key, inline, prefix in _labels_in(cell, by_label, pattern):
+            specs = by_label[key]
+            entries.append((specs[min(seen.get(key, 0), len(specs) - 1)], inline, prefix))
+            seen[key] = seen.get(key, 0) + 1
+        if entries:
+            labels[id(cell)] = entries
+    return labels
+
+
+def _values_like_labels(grids: list, by_grid: list) -> set:
+    """Cells whose text is a label but which stand in another label's value slot as its value:
+    受理渠道「电话」 reads as the label 电话 (联系方式). When a field's label stands in several cells,
+    all but one in a value slot are values; the label kept is the one outside any slot, else the one
+    lined up with most other labels (a label column or a header row), then the field's own label
+    (联系方式, not the alias 电话), then the first in reading order. A field's only label cell is a
+    value when it prints an alias (电话, never the field's own label 联系方式) and is a stray among
+    values (see _stray)."""
+    claims, strays, order = {}, set(), 0    # field key -> [(in a slot, -lined up, alias, order, cell id)]
+    for grid, labels in zip(grids, by_grid):
+        slots = _value_slots(grid, labels)
+        cells = [cell for cell in grid.distinct() if id(cell) in labels]
+        rows, cols = Counter(cell.row for cell in cells), Counter(cell.col for cell in cells)
+        for cell in cells:
+            entries = labels[id(cell)]
+            order += 1
+            if len(entries) > 1 or entries[0][1] is not None or normalise(cell.value) != label_key(cell.value):
+                continue                    # '标签：', or several labels in one cell: written as labels
+            spec = entries[0][0]
+            alias = label_key(cell.value) != label_key(spec.label)
+            claims.setdefault(spec.key, []).append(
+                (id(cell) in slots, 2 - rows[cell.row] - cols[cell.col], alias, order, id(cell)))
+            if alias and id(cell) in slots and _stray(grid, cell, slots[id(cell)], labels, rows, cols):
+                strays.add(id(cell))
+    values = set()
+    for cells in claims.values():
+        if len(cells) == 1:
+            values |= {cells[0][-1]} & strays
+            continue
+        label = min(cells)
+        values |= {claim[-1] for claim in cells if claim[0] and claim is not label}
+    return values
+
+
+def _stray(grid, cell: Cell, owner: Cell, labels: dict, rows: Counter, cols: Counter) -> bool:
+    """Whether a label's text is `owner`'s value although no other cell prints that label: right of
+    owner, outside any line of labels, with neither of them having another value (annex and column
+    layouts); or below owner in a header row, alone among the values of the row beneath."""
+    if cell.col > owner.last_col:
+        return (cols[cell.col] == 1 and rows[cell.row] <= 3 and not _value_below(grid, owner, labels)
+                and not _value_below(grid, cell, labels)
+                and ((right := _first_right(grid, cell)) is None or id(right) in labels))
+    return rows[cell.row] == 1 and rows[owner.row] >= 4
+
+
+def _first_right(grid, cell: Cell) -> Cell | None:
+    return next((other for col in range(cell.last_col + 1, grid.max_col + 1)
+                 if (other := grid.at(cell.row, col)) is not None and other.text), None)
+
+
+def _value_below(grid, label: Cell, labels: dict) -> bool:
+    below = grid.at(label.last_row + 1, label.col)
+    return below is not None and bool(below.text) and id(below) not in labels and not _owned(grid, below, labels)
+
+
+def _value_slots(grid, labels: dict) -> dict:
+    """id(cell) -> the label cell whose value slot it stands in: the first filled cell to the label's
+    right, or the cell below when the first filled cell to its right is another label (a header row)."""
+    slots = {}
+    for cell in grid.distinct():
+        if id(cell) not in labels or any(inline for _, inline, _ in labels[id(cell)]):
+            continue
+        right = _first_right(grid, cell)
+        if right is not None:
+            slots.setdefault(id(right), cell)
+        below = grid.at(cell.last_row + 1, cell.col)
+        if (right is None or id(right) in labels) and below is not None and below.text:
+            slots.setdefault(id(below), cell)
+    return slots
 
 
 def _labels_in(cell: Cell, by_label: dict, pattern: re.Pattern) -> list:

@@ -42,12 +42,47 @@ class Text:
 
 _DATE = re.compile(r"^(?:(\d{4}|\d{2})\s*[年/\-.])?\s*(\d{1,2})\s*[月/\-.]\s*(\d{1,2})\s*[日号]?")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\D|$)")
-_TIME = re.compile(r"(上午|下午|晚上|中午)?\s*(\d{1,2})\s*(?:[:：时点])\s*(?:(\d{1,2})\s*(?:[:：分]\s*(?:(\d{1,2})\s*秒?)?)?)?\s*$")
+_TIME = re.compile(r"(?P<period>上午|下午|傍晚|晚上|夜里|夜间|中午|凌晨|早上)?\s*(?P<hour>\d{1,2})\s*[:：时点]\s*"
+                   r"(?:(?P<half>半)|(?P<quarters>[123])\s*刻|整|(?P<minute>\d{1,2})\s*"
+                   r"(?:[:：分]\s*(?:(?P<second>\d{1,2})\s*秒?)?)?)?\s*$")
+# Hours a period word moves to the afternoon: 下午3点 15:00, 晚上8点 20:00 but 夜里2点 02:00, 中午1点 13:00.
+AFTERNOON = {"下午": range(12), "傍晚": range(12), "晚上": range(6, 12), "夜里": range(6, 12), "夜间": range(6, 12),
+             "中午": range(6)}
+_CHINESE_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+                   "八": 8, "九": 9}
+_CHINESE_NUMBER = re.compile(f"[{''.join(_CHINESE_DIGITS)}十]+")
+
+
+def _chinese_number(match) -> str:
+    """九 -> 9, 十一 -> 11, 二十 -> 20, 二〇二六 -> 2026, 零五 -> 05; anything else is left as typed."""
+    text = match.group(0)
+    if "十" not in text:
+        return "".join(str(_CHINESE_DIGITS[ch]) for ch in text)
+    tens, _, units = text.partition("十")
+    if len(tens) > 1 or len(units) > 1 or "十" in units:
+        return text
+    return str(_CHINESE_DIGITS.get(tens, 1) * 10 + _CHINESE_DIGITS.get(units, 0))
+
+
+def _clock(text: str) -> time:
+    """14:30, 14时30分, 下午3点, 下午3点半, 3点一刻 (Chinese numerals already made digits)."""
+    tm = _TIME.search(text)
+    if not tm:
+        raise ValueIssue(f"无法识别时间「{text}」，请写成 14:30 或 14时30分")
+    hour, second = int(tm["hour"]), int(tm["second"] or 0)
+    minute = 30 if tm["half"] else 15 * int(tm["quarters"]) if tm["quarters"] else int(tm["minute"] or 0)
+    if hour in AFTERNOON.get(tm["period"], ()):
+        hour += 12
+    try:
+        return time(hour, minute, second)
+    except ValueError:
+        raise ValueIssue(f"时间「{text}」不存在，请检查时、分") from None
 
 
 def parse_datetime(raw, reference: datetime) -> tuple[datetime, bool]:
     """(moment, whether a time of day was given). Accepts datetimes, Excel serials, and text such as
-    2026-11-03 14:30, 2026/11/3, 2026年11月3日14时30分, 11月3日 (year from the reference)."""
+    2026-11-03 14:30, 2026/11/3, 2026年11月3日14时30分, 11月3日 (year from the reference),
+    下午3点半, 3点一刻, Chinese numerals (十一月三日九点)."""
     if isinstance(raw, datetime):
         return raw.replace(microsecond=0, tzinfo=None), raw.time() != time(0)
     if isinstance(raw, date):
@@ -57,24 +92,13 @@ def parse_datetime(raw, reference: datetime) -> tuple[datetime, bool]:
             moment = from_excel(raw).replace(microsecond=0)
             return moment, moment.time() != time(0)
         raw = str(int(raw)) if float(raw).is_integer() else str(raw)
-    text = fold(raw).replace("T", " ")
+    text = _CHINESE_NUMBER.sub(_chinese_number, fold(raw).replace("T", " "))
     match = _DATE.match(text) or _COMPACT.match(text)
     if not match:
         raise ValueIssue("无法识别的日期，请写成 2026-11-03 14:30 或 2026年11月3日14时30分 的形式")
     year_text, month, day = match.group(1), int(match.group(2)), int(match.group(3))
     rest = text[match.end():].strip(" ,，日号")
-    clock, has_time = time(0), False
-    if rest:
-        tm = _TIME.search(rest)
-        if not tm:
-            raise ValueIssue(f"无法识别时间「{rest}」，请写成 14:30 或 14时30分")
-        hour, minute, second = int(tm.group(2)), int(tm.group(3) or 0), int(tm.group(4) or 0)
-        if tm.group(1) in ("下午", "晚上") and hour < 12:
-            hour += 12
-        try:
-            clock, has_time = time(hour, minute, second), True
-        except ValueError:
-            raise ValueIssue(f"时间「{rest}」不存在，请检查时、分") from None
+    clock, has_time = (_clock(rest), True) if rest else (time(0), False)
     try:
         if year_text:
             year = int(year_text) + (2000 if len(year_text) == 2 else 0)
@@ -167,6 +191,46 @@ class Choice:
         return tuple(chosen) if self.multiple else chosen[0]
 
 
+EVALUATION_OPTIONS = (("满意", ("满意",)), ("基本满意", ("基本满意",)), ("不满意", ("不满意",)))
+# What clerks write for a callback's 客户评价, most specific first; each match is masked before the next
+# looks, so 不太满意 is not also read as 满意. None: a double negation (没有不满), which says too little.
+_EVALUATION_PHRASES = (
+    (None, re.compile(r"(?:没有|没|无|并无|并非|不是)不满")),
+    ("不满意", re.compile(r"(?:不|没有?|未|毫不)(?:是|太|很|大|够|怎么|甚|十分|非常|算|完全)*满意|不满|(?<![没无])有(?:意见|异议)|"
+                         r"不认可|不接受|差评")),
+    ("基本满意", re.compile(r"(?:基本上?|比较|较为?|还算|还比较|还|尚算?|大致|大体|勉强|一般)满意|基本认可")),
+    ("满意", re.compile(r"满意|认可")),
+)
+
+
+@dataclass(frozen=True)
+class Evaluation(Choice):
+    """客户评价: ticked boxes (满意☑ 不满意□), or what the clerk typed (客户表示不太满意), read by
+    reason: a negation before 满意 is 不满意, a qualified 满意 is 基本满意. Anything that does not
+    say exactly one of the three (一般, 还行, 未接通, or two at once) is refused."""
+    options: tuple = EVALUATION_OPTIONS
+    hint: str = "满意/基本满意/不满意"
+
+    def convert(self, raw, ctx):
+        text = fold(raw)
+        if any(ch in TICKS + BOXES for ch in text):
+            chosen = super().convert(text, ctx)
+            if isinstance(chosen, tuple):
+                raise ValueIssue(self._unclear("勾选了多项"))
+            return chosen
+        said = set()
+        for meaning, phrase in _EVALUATION_PHRASES:
+            if phrase.search(text):
+                said.add(meaning)
+                text = phrase.sub(lambda m: "\0" * len(m.group(0)), text)
+        if len(said) != 1 or None in said:
+            raise ValueIssue(self._unclear("无法判断是满意、基本满意还是不满意"))
+        return said.pop()
+
+    def _unclear(self, why: str) -> str:
+        return f"{why}，请在 满意/基本满意/不满意 中勾选一项（☑ 或 √）"
+
+
 def ticked_options(text: str, options: tuple) -> list[str]:
     """Canonical options marked as chosen in `text`, in declaration order."""
     spans = []                                  # (start, end, canonical), longest aliases first
@@ -223,3 +287,23 @@ class Rules:
         if not numbers or any(not 1 <= n <= 9 for n in numbers):
             raise ValueIssue("应填写重大投诉情形的序号 1–9（如 1、3）")
         return tuple(numbers)
+
+
+# What clerks write in 投诉编号 for "not numbered yet": only punctuation, only Chinese words (无, 待编号,
+# 暂无), only zeros, or one of these.
+PLACEHOLDER_WORDS = ("NA", "N/A", "NONE", "NULL", "TBD")
+_PLACEHOLDER = re.compile(r"^(?:[^0-9A-Za-z]*|0+)$")
+
+
+@dataclass(frozen=True)
+class ComplaintNumber:
+    """投诉编号 folded to how tousu prints it (ＴＳ２０２６… and spaces dropped); a placeholder such as
+    /, —, 无 or 待编号 is None, which the kind's rule reports as a placeholder."""
+    hint: str = "投诉编号"
+    blank_hint: str = "未填写（/、无、待编号 等视为未填写），请填写受理回执上的投诉编号"
+
+    def convert(self, raw, ctx):
+        text = re.sub(r"\s+", "", Text().convert(raw, ctx) or "")
+        if _PLACEHOLDER.match(text) or text.upper() in PLACEHOLDER_WORDS:
+            return None
+        return text
