@@ -240,7 +240,7 @@ def test_the_completion_on_time_meets_the_promise_and_the_second_callback_closes
     plan_case(tousu, form)
     done = dict(FEEDBACK_VALUES, channel=HOTLINE, received_at=datetime(2026, 11, 12, 9, 0),
                 feedback_date="2026-12-01 17:00", result="已更换燃气表，客户认可。", **REVIEWED)
-    code, lines, _ = tousu("process", form(FEEDBACK, done))
+    _, lines, _ = tousu("process", form(FEEDBACK, done))
     current = state(workspace)
     assert current["met"]["promise"] == "2026-12-01T17:00:00" and current["late"] == []
     assert (current["status"], lines[0]["deadlines"]["callback"]) == ("待回访", "2026-12-02T23:59:59")
@@ -253,12 +253,12 @@ def test_a_late_completion_is_late_for_the_promise_stage_only(tousu, form, works
     plan_case(tousu, form)
     done = dict(FEEDBACK_VALUES, channel=HOTLINE, received_at=datetime(2026, 11, 12, 9, 0),
                 feedback_date="2026-12-03 10:30", result="已更换燃气表。", **REVIEWED)
-    code, lines, _ = tousu("process", form(FEEDBACK, done))
+    _, lines, _ = tousu("process", form(FEEDBACK, done))
     current = state(workspace)
     assert current["late"] == ["promise"]
     # 12-01 23:59:59 -> 12-03 10:30: 1 day 10 h 30 min 1 s, shown to the day and hour
-    assert current["notes"] == ["承诺办结逾期：时限 2026-12-01 23:59，反馈日期 2026-12-03 10:30，超出 1天10小时，"
-                                "计入考核（办法10.1备注）。"]
+    assert current["notes"] == [("承诺办结逾期：时限 2026-12-01 23:59，反馈日期 2026-12-03 10:30，超出 1天10小时，"
+                                 "计入考核（办法10.1备注）。")]
     assert lines[0]["deadlines"]["callback"] == "2026-12-05T23:59:59"      # fed back late: 12-03 + 2
 
 
@@ -269,7 +269,7 @@ def test_a_feedback_marking_major_moves_every_stage_to_the_major_limits(register
     assert (lines[0]["severity"], lines[0]["deadlines"]) == ("重大", {
         "investigation": "2026-11-23T23:59:59", "handling": "2026-11-25T23:59:59",
         "callback": "2026-11-23T23:59:59", "appeal": None})
-    code, lines, _ = tousu("process", callback(form, "不满意"))            # reopened: 11-21 + 2 (重大)
+    _, lines, _ = tousu("process", callback(form, "不满意"))            # reopened: 11-21 + 2 (重大)
     assert lines[0]["deadlines"]["handling"] == "2026-11-23T23:59:59"
 
 
@@ -280,7 +280,7 @@ def test_suspected_major_callback_follows_the_responsibility_found(tousu, form, 
         tousu("process", *[form(INTAKE, dict(INTAKE_VALUES, phone=phone, received_at=d, content=f"第{i}次"))
                            for i, d in enumerate(dates)])
     values = dict(FEEDBACK_VALUES, content="第2次")
-    code, lines, _ = tousu("process", form(FEEDBACK, values),                  # 责任 confirms: 11-21 + 2
+    _, lines, _ = tousu("process", form(FEEDBACK, values),                  # 责任 confirms: 11-21 + 2
                            form(FEEDBACK, dict(values, number="TS2026110002", phone="13900000000",
                                                responsibility="非责任")))      # cleared: 11-21 + 3
     assert [(line["severity"], line["deadlines"]["callback"]) for line in lines] == \
@@ -293,7 +293,7 @@ def test_an_extension_moves_only_the_deadlines_not_yet_passed_when_it_arrives(to
     received = datetime(2026, 11, 3, 9, 0)
     monkeypatch.setenv("TOUSU_NOW", "2026-11-08T10:00:00")
     tousu("process", form(INTAKE, dict(INTAKE_VALUES, received_at=received)))
-    code, lines, _ = tousu("process", extension(form, "同意"))
+    _, lines, _ = tousu("process", extension(form, "同意"))
     assert (lines[0]["deadlines"]["investigation"], lines[0]["deadlines"]["handling"]) == \
         ("2026-11-06T23:59:59", "2026-11-30T23:59:59")
     assert state(workspace)["notes"] == [
@@ -309,11 +309,11 @@ def test_an_extension_filed_after_every_deadline_moves_nothing(tousu, form, work
     received = datetime(2026, 11, 3, 9, 0)
     monkeypatch.setenv("TOUSU_NOW", "2026-11-24T10:00:00")
     tousu("process", form(INTAKE, dict(INTAKE_VALUES, received_at=received)))
-    code, lines, _ = tousu("process", extension(form, "同意"))
+    _, lines, _ = tousu("process", extension(form, "同意"))
     assert (lines[0]["deadlines"]["investigation"], lines[0]["deadlines"]["handling"]) == \
         ("2026-11-06T23:59:59", "2026-11-09T23:59:59")
-    assert state(workspace)["notes"] == ["延期申请送达时（2026-11-24 10:00）调查反馈（2026-11-06 23:59）、"
-                                         "处理反馈（2026-11-09 23:59）时限已过：该环节不予延期，仍计为超时。"]
+    assert state(workspace)["notes"] == [("延期申请送达时（2026-11-24 10:00）调查反馈（2026-11-06 23:59）、"
+                                          "处理反馈（2026-11-09 23:59）时限已过：该环节不予延期，仍计为超时。")]
     tousu("process", feedback(form, received_at=received, feedback_date="2026-11-24 09:00"))
     assert state(workspace)["late"] == ["investigation", "handling"]
 
@@ -337,3 +337,34 @@ def test_notes_about_the_last_form_for_the_receipt(tousu, form, workspace):
     assert state(workspace)["notes"] == [
         "调查反馈逾期：时限 2026-11-13 23:59，反馈日期 2026-11-20 10:00，超出 6天10小时，计入考核（办法10.1备注）。",
         "处理反馈逾期：时限 2026-11-16 23:59，反馈日期 2026-11-20 10:00，超出 3天10小时，计入考核（办法10.1备注）。"]
+
+
+def test_a_refused_receipt_separates_blocking_reasons_from_other_problems():
+    from toolkit.problems import defect, error
+    from toolkit.receipt import Receipt
+    problems = [defect("联系方式", "B3", "号码位数不对"), error("投诉内容", "B10", "未填写"),
+                defect("投诉类别", "B9", "未勾选")]
+    text = Receipt("a.xlsx", "refused", "intake", problems=problems).describe()
+    assert text.splitlines()[1:] == [
+        "结果：已拒收", "表单：客户投诉受理记录单",
+        "拒收原因（请修改后重新放入）：", f"  1. {problems[1].describe()}",
+        "其他问题（重新提交前请一并补正）：", f"  1. {problems[0].describe()}", f"  2. {problems[2].describe()}"]
+
+
+def test_a_checked_receipt_says_nothing_was_registered_and_lists_warnings():
+    from toolkit.deadlines import Deadlines
+    from toolkit.receipt import Receipt
+    due = Deadlines(datetime(2026, 11, 14, 23, 59, 59), datetime(2026, 11, 16, 23, 59, 59),
+                    datetime(2026, 12, 1, 23, 59, 59), datetime(2026, 11, 16, 23, 59, 59))
+    receipt = Receipt("b.xlsx", "accepted", "feedback", deadlines=due, checked=True,
+                      warnings=["延期未获批准，时限不变。"])
+    lines = receipt.describe().splitlines()
+    assert lines[1] == "结果：校验通过（仅校验，未登记、未编号）"
+    assert lines[3:] == ["调查反馈时限：2026-11-14 23:59:59 前", "处理反馈时限：2026-11-16 23:59:59 前",
+                         "承诺办结时限：2026-12-01 23:59:59 前", "回访时限：2026-11-16 23:59:59 前",
+                         "第二次回访时限：2026-12-02 23:59:59 前（办法6.1）", "提示：", "  1. 延期未获批准，时限不变。"]
+    data = receipt.to_json()
+    assert data["warnings"] == ["延期未获批准，时限不变。"]
+    assert data["deadlines"] == {"investigation": "2026-11-14T23:59:59", "handling": "2026-11-16T23:59:59",
+                                 "callback": "2026-11-16T23:59:59", "appeal": None}    # SPEC §10's keys
+    assert Receipt("c.xlsx", "refused", checked=True).describe().splitlines()[1] == "结果：校验未通过（仅校验，未登记）"

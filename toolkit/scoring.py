@@ -2,7 +2,7 @@
 Each case counts in exactly one class: 非责任 -> non-responsible; 责任 and 重大 -> major; 责任
 otherwise -> responsible. Late feedback and appeals add their own lines."""
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from .deadlines import STAGE_NAMES, UNIT_STAGES
@@ -71,8 +71,7 @@ def score_month(journal, policy, month: str, now: datetime | None = None) -> lis
     The class of a case counts in the month of its 受理时间, a late line in the month its deadline
     passed, so cases received earlier are read as well."""
     start, end = month_bounds(month)
-    period_end = end - timedelta(seconds=1)
-    as_of = min(now, period_end) if now else period_end
+    as_of = min(now, end) if now else end       # a deadline at 23:59:59 of the last day has passed by the end
     units: dict = {}
 
     def unit_of(name):
