@@ -368,3 +368,10 @@ def test_a_checked_receipt_says_nothing_was_registered_and_lists_warnings():
     assert data["deadlines"] == {"investigation": "2026-11-14T23:59:59", "handling": "2026-11-16T23:59:59",
                                  "callback": "2026-11-16T23:59:59", "appeal": None}    # SPEC §10's keys
     assert Receipt("c.xlsx", "refused", checked=True).describe().splitlines()[1] == "结果：校验未通过（仅校验，未登记）"
+
+
+def test_an_appeal_changed_to_major_applies_to_the_open_callback(registered, tousu, form, workspace):
+    tousu("process", feedback(form, **REVIEWED))            # 非重大, handled 11-21 08:30: callback 11-24
+    code, lines, _ = tousu("process", appeal(form, "2026-11-21 08:45", "变更", "重大"))
+    # the ruling arrives 11-21 09:00: from then the open callback takes the 重大 limit (+2), 11-23
+    assert code == 0 and (lines[0]["severity"], lines[0]["deadlines"]["callback"]) == ("重大", "2026-11-23T23:59:59")

@@ -152,14 +152,16 @@ class _Replay:
         if before == MINOR and self.severity_at(moment) == MAJOR:
             self._raise(moment)
 
-    def _open(self, stage: str, due_from=None, start: datetime | None = None) -> None:
-        """(Re)open a severity-bound stage from `start`; None closes it (basis forgotten)."""
-        if due_from is None:
-            self.basis.pop(stage, None)
-            return
+    def _schedule(self, stage: str, start: datetime, due_from) -> None:
+        """(Re)open a severity-bound stage counted from `start`."""
         self.basis[stage] = (start, due_from)
         setattr(self.deadlines, stage, due_from(self.severity_at(start), start))
         self.met.pop(stage, None)
+
+    def _fix(self, stage: str, due: datetime | None) -> None:
+        """Set a deadline that no longer follows the severity (an approved date, a promised date)."""
+        self.basis.pop(stage, None)
+        setattr(self.deadlines, stage, due)
 
     # --- stages -------------------------------------------------------------------------------
     def _meet(self, stage: str, moment: datetime) -> None:
@@ -177,13 +179,12 @@ class _Replay:
         return getattr(self.deadlines, stage) is not None and stage not in self.met
 
     def _callback_from(self, handled: datetime) -> None:
-        self._open("callback", lambda severity, start: self.rules.callback(self.channel_class, severity, start),
-                   handled)
+        self._schedule("callback", handled,
+                       lambda severity, start: self.rules.callback(self.channel_class, severity, start))
 
     def _second_callback(self) -> None:
         """Seed 6.1: the callback after a plan is due one natural day after the promised date."""
-        self._open("callback")
-        self.deadlines.callback = self.deadlines.second_callback
+        self._fix("callback", self.deadlines.second_callback)
         self.met.pop("callback", None)
 
     # --- forms --------------------------------------------------------------------------------
@@ -209,8 +210,9 @@ class _Replay:
         first = "handling" not in self.met
         self._meet("handling", fed_back)            # a plan on time meets 处理反馈 as well (附件1 说明2)
         if values.get("completion") != "已办结":
-            if first:                                # a new plan opens 承诺办结
-                self.deadlines.promise = self.rules.promise(_date(values["promised_date"]))
+            promised = _date(values.get("promised_date"))
+            if first and promised:                   # a new plan opens 承诺办结
+                self.deadlines.promise = self.rules.promise(promised)
                 self.met.pop("promise", None)
                 self._callback_from(fed_back)        # the first callback, about the plan
             self.status = "处理中" if reviewed else "待审核"
@@ -218,9 +220,11 @@ class _Replay:
         if first:
             self._callback_from(fed_back)
         elif self._is_open("promise"):
-            on_time = fed_back <= self.deadlines.promise
             self._meet("promise", fed_back)
-            self._second_callback() if on_time else self._callback_from(fed_back)
+            if "promise" in self.late:              # completed late: the callback counts from the completion
+                self._callback_from(fed_back)
+            else:
+                self._second_callback()
         self.status = "待回访" if reviewed else "待审核"
 
     def _callback(self, values: dict, arrived: datetime) -> None:
@@ -230,12 +234,11 @@ class _Replay:
             self.notes.append("该投诉尚未收到调查处理反馈单：回访已记录，但案件状态与时限不变。")
         elif self.evaluation == "不满意":            # seed 6.3: back to the unit for handling
             self.met.pop("handling")
-            self._open("handling", lambda severity, start: self.rules.reopened(self.channel_class, severity, start),
-                       called)
+            self._schedule("handling", called,
+                           lambda severity, start: self.rules.reopened(self.channel_class, severity, start))
             if self._is_open("promise"):
                 self.deadlines.promise = None
-            self._open("callback")
-            self.deadlines.callback = None
+            self._fix("callback", None)
             self.met.pop("callback", None)
             self.status = "重新处理"
         elif self._is_open("promise"):               # the plan's callback; the second follows the promise
@@ -259,8 +262,7 @@ class _Replay:
             if due < arrived:
                 passed.append(f"{STAGE_NAMES[stage]}（{_when(due)}）")
             elif extended > due:
-                setattr(self.deadlines, stage, extended)
-                self._open(stage)                    # an approved date no longer follows the severity
+                self._fix(stage, extended)
                 moved.append(STAGE_NAMES[stage])
         if moved:
             self.notes.append(f"已延期至 {_when(extended)}：{'、'.join(moved)}。")
