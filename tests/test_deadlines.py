@@ -135,3 +135,12 @@ def test_end_of_day_is_policy_driven(tmp_path):
     (tmp_path / "policy.toml").write_text('[deadlines]\nend_of_day = "17:30:00"\n', encoding="utf-8")
     d = DeadlineRules(load_policy(tmp_path / "policy.toml")).intake("自有渠道", "非重大", datetime(2026, 11, 20, 8))
     assert d.investigation == datetime(2026, 11, 23, 17, 30) and d.handling - d.investigation == timedelta(days=3)
+
+
+def test_due_cli_for_a_transfer_without_required_date_falls_back(tousu):
+    # 12345 is a 外部批转 channel; no --required-date: 自有渠道 非重大 3 + 3 from 11-20 (was: all null)
+    code, lines, _ = tousu("due", "--channel", "市政府12345热线批转", "--severity", "非重大",
+                           "--received", "2026-11-20 15:30")
+    assert code == 0 and lines[0]["deadlines"] == {"investigation": "2026-11-23T23:59:59",
+                                                   "handling": "2026-11-26T23:59:59", "callback": None,
+                                                   "appeal": None}
