@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from toolkit.calendar import WorkCalendar
-from toolkit.deadlines import DeadlineRules
+from toolkit.deadlines import STAGE_NAMES, UNIT_STAGES, DeadlineRules, Deadlines
 from toolkit.errors import CalendarError, PolicyError
 from toolkit.policy import load_policy
 
@@ -19,6 +19,11 @@ def test_own_channel_minor_natural_days(rules):
     d = rules.intake("自有渠道", "非重大", datetime(2026, 11, 20, 15, 30))
     assert d.to_json() == {"investigation": "2026-11-23T23:59:59", "handling": "2026-11-26T23:59:59",
                            "callback": None, "appeal": None}
+    assert list(d.to_json(STAGE_NAMES)) == ["investigation", "handling", "promise", "callback", "appeal"]
+
+
+def test_unit_stages_are_every_stage_but_callback_and_appeal():
+    assert UNIT_STAGES == ("investigation", "handling", "promise") and STAGE_NAMES["promise"] == "承诺办结"
 
 
 def test_hotline_major_is_one_day_each(rules):
@@ -31,15 +36,34 @@ def test_own_channel_major_two_days(rules):
     assert (d.investigation, d.handling) == (datetime(2026, 12, 2, 23, 59, 59), datetime(2026, 12, 4, 23, 59, 59))
 
 
-def test_external_transfer_uses_required_date_or_nothing(rules):
+def test_external_transfer_uses_required_date_or_falls_back_to_own_channel_limits(rules):
     d = rules.intake("外部批转", "非重大", datetime(2026, 11, 16, 10), date(2026, 11, 21))
     assert d.investigation == d.handling == datetime(2026, 11, 21, 23, 59, 59)
-    assert rules.intake("外部批转", "重大", datetime(2026, 11, 16, 10)).investigation is None
+    # no 要求办结日期: [deadlines] fallback_class = 自有渠道; 重大 2 + 2 from 11-16 (was: no deadline at all)
+    d = rules.intake("外部批转", "重大", datetime(2026, 11, 16, 10))
+    assert (d.investigation, d.handling) == (datetime(2026, 11, 18, 23, 59, 59), datetime(2026, 11, 20, 23, 59, 59))
+    assert rules.reopened("外部批转", "非重大", datetime(2026, 11, 25, 9)) == datetime(2026, 11, 28, 23, 59, 59)
+
+
+def test_fallback_class_is_a_policy_key_and_must_name_day_limits(tmp_path):
+    assert load_policy().fallback_class == "自有渠道"
+    (tmp_path / "policy.toml").write_text('[deadlines]\nfallback_class = "监督热线批转"\n', encoding="utf-8")
+    rules = DeadlineRules(load_policy(tmp_path / "policy.toml"))
+    assert rules.intake("外部批转", "非重大", datetime(2026, 11, 16, 10)).handling == datetime(2026, 11, 20, 23, 59, 59)
+    for bad in ("外部批转", "不存在"):
+        (tmp_path / "policy.toml").write_text(f'[deadlines]\nfallback_class = "{bad}"\n', encoding="utf-8")
+        with pytest.raises(PolicyError, match="fallback_class"):
+            load_policy(tmp_path / "policy.toml")
+    (tmp_path / "policy.toml").write_text('[deadlines]\nrequired_date_field = "要求办结日期"\n', encoding="utf-8")
+    with pytest.raises(PolicyError, match="required_date_field"):       # the dead key is gone
+        load_policy(tmp_path / "policy.toml")
 
 
 def test_callback_second_callback_and_appeal(rules):
     assert rules.callback("自有渠道", "非重大", datetime(2026, 11, 25, 16)) == datetime(2026, 11, 28, 23, 59, 59)
-    assert rules.second_callback(date(2026, 12, 5)) == datetime(2026, 12, 6, 23, 59, 59)
+    promised = Deadlines(promise=rules.promise(date(2026, 12, 5)))
+    assert (promised.promise, promised.second_callback) == \
+        (datetime(2026, 12, 5, 23, 59, 59), datetime(2026, 12, 6, 23, 59, 59))
     assert rules.appeal("监督热线批转", "重大", datetime(2026, 11, 25, 16)) == datetime(2026, 11, 27, 23, 59, 59)
 
 
@@ -111,3 +135,12 @@ def test_end_of_day_is_policy_driven(tmp_path):
     (tmp_path / "policy.toml").write_text('[deadlines]\nend_of_day = "17:30:00"\n', encoding="utf-8")
     d = DeadlineRules(load_policy(tmp_path / "policy.toml")).intake("自有渠道", "非重大", datetime(2026, 11, 20, 8))
     assert d.investigation == datetime(2026, 11, 23, 17, 30) and d.handling - d.investigation == timedelta(days=3)
+
+
+def test_due_cli_for_a_transfer_without_required_date_falls_back(tousu):
+    # 12345 is a 外部批转 channel; no --required-date: 自有渠道 非重大 3 + 3 from 11-20 (was: all null)
+    code, lines, _ = tousu("due", "--channel", "市政府12345热线批转", "--severity", "非重大",
+                           "--received", "2026-11-20 15:30")
+    assert code == 0 and lines[0]["deadlines"] == {"investigation": "2026-11-23T23:59:59",
+                                                   "handling": "2026-11-26T23:59:59", "callback": None,
+                                                   "appeal": None}

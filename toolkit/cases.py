@@ -1,13 +1,27 @@
 """A case's state derived from its forms alone (intake + feedbacks, callbacks, extensions, appeals
-in arrival order) and its automatic classification: status, severity, responsibility, deadlines and
-when each stage was met. The journal keeps the result; a rebuild derives the same from the archive."""
+in arrival order) and its automatic classification: status, severity, responsibility, deadlines,
+when each stage was met, and the notes a clerk should read about the last form. The journal keeps the
+result; a rebuild derives the same from the archive.
+
+Adopted readings (SPEC §5):
+- One effective severity: 重大 from the moment it applies — the intake's 重大 from 受理时间, rules 8/9
+  from the moment they are suspected (until a feedback says 非责任), a feedback's 重大 from its 反馈日期,
+  an appeal changed to 重大 from the ruling's arrival. When it applies, every open stage computed from
+  a severity takes the 重大 limit counted from that moment, never later than what it already had; a
+  stage opened afterwards (callback, appeal window, reopened handling) uses the severity of its start.
+- A plan-only feedback (未办结 + 承诺办结日期) meets 处理反馈 and opens 承诺办结 (end of the promised date),
+  met by the feedback that reports 已办结.
+- An approved extension is filed when its form arrives (the form has no date of its own); it replaces
+  the deadlines of the unit's stages that are still open and had not passed at that moment, never
+  moving one earlier. A stage already overdue stays late."""
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from .classify import SEED_RULES
-from .deadlines import DeadlineRules, Deadlines
+from .deadlines import STAGE_NAMES, UNIT_STAGES, DeadlineRules, Deadlines
 
 STATUSES = ("待调查", "待审核", "处理中", "待回访", "重新处理", "已办结")
+MAJOR, MINOR = "重大", "非重大"
 
 
 def _dt(value) -> datetime | None:
@@ -16,6 +30,24 @@ def _dt(value) -> datetime | None:
 
 def _date(value) -> date | None:
     return date.fromisoformat(value[:10]) if value else None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def overrun(delta: timedelta) -> str:
+    """「2天3小时」: how far past a deadline, to the minute."""
+    minutes = max(1, -(-int(delta.total_seconds()) // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else "",
+             f"{minutes}分钟" if minutes and not days else ""]
+    return "".join(parts)
 
 
 @dataclass
@@ -33,9 +65,10 @@ class CaseState:
     evaluation: str | None = None                   # last callback's 客户评价
     appeal: dict | None = None                      # last appeal: {"ruling", "new_class", "unit"}
     major_points: float | None = None               # 考核分值 written on the feedback (wins over the policy)
+    notes: list = field(default_factory=list)       # what the clerk should know about the last form (提示)
 
     def to_json(self) -> dict:
-        return {**vars(self), "deadlines": self.deadlines.to_json()}
+        return {**vars(self), "deadlines": self.deadlines.to_json(STAGE_NAMES)}
 
 
 def _staff_reasons(facts: dict) -> list:
@@ -46,96 +79,198 @@ def derive(case: dict, files: list, policy) -> CaseState:
     """`case`: the journal row (facts = the latest intake's values, auto = rules 8/9);
     `files`: the case's accepted forms in arrival order, each {kind, facts, arrived_at}."""
     facts, auto = case["facts"], case["auto"]
-    rules = DeadlineRules(policy)
-    feedbacks = [f for f in files if f["kind"] == "feedback"]
-    latest = feedbacks[-1]["facts"] if feedbacks else {}
-    ruling = next((f["facts"] for f in reversed(files) if f["kind"] == "appeal" and f["facts"].get("ruling")), None)
-
-    responsibility = latest.get("responsibility")
-    staff_major = facts.get("severity") == "重大" or latest.get("severity") == "重大"
-    if ruling and ruling["ruling"] == "变更":          # the ruling replaces the judgement appealed
-        responsibility = "非责任" if ruling["new_class"] == "非责任" else "责任"
-        staff_major = ruling["new_class"] == "重大"
-    auto_reasons = [auto[k]["text"] for k in sorted(auto)]
+    replay = _Replay(DeadlineRules(policy), facts, auto)
+    for entry in files:
+        replay.step(entry)
+    staff_major = replay.staff_major()
+    responsibility = replay.responsibility()
     suspected = bool(auto) and not staff_major and responsibility is None
     major = staff_major or (bool(auto) and responsibility == "责任")
-
-    deadlines = _deadlines(rules, facts, auto if not staff_major else {}, staff_major or bool(auto))
-    met, late, status, evaluation = _replay(rules, facts, files, deadlines)
-    return CaseState(case["number"], status, "重大" if major else "非重大", suspected,
-                     _staff_reasons(facts) + auto_reasons, responsibility, latest.get("unit") or facts.get("unit"),
-                     deadlines, met, late, evaluation,
-                     {k: ruling.get(k) for k in ("ruling", "new_class", "unit")} if ruling else None,
-                     latest.get("major_points"))
+    return CaseState(case["number"], replay.status, MAJOR if major else MINOR, suspected,
+                     _staff_reasons(facts) + [auto[k]["text"] for k in sorted(auto)], responsibility,
+                     replay.feedback.get("unit") or facts.get("unit"), replay.deadlines, replay.met, replay.late,
+                     replay.evaluation, replay.appeal, replay.feedback.get("major_points"), replay.notes)
 
 
-def _deadlines(rules: DeadlineRules, facts: dict, auto: dict, major: bool) -> Deadlines:
-    """Intake deadlines; a case suspected after its receipt takes the major limits from that moment,
-    never later than the limits it already had."""
-    received, required = _dt(facts["received_at"]), _date(facts.get("required_date"))
-    channel_class = facts["channel_class"]
-    if not auto:
-        return rules.intake(channel_class, "重大" if major else "非重大", received, required)
-    suspected_at = min(_dt(reason["since"]) for reason in auto.values())
-    if suspected_at <= received:
-        return rules.intake(channel_class, "重大", received, required)
-    before = rules.intake(channel_class, "非重大", received, required)
-    after = rules.intake(channel_class, "重大", suspected_at, required)
-    pick = lambda a, b: min(x for x in (a, b) if x) if (a or b) else None  # noqa: E731
-    return Deadlines(pick(before.investigation, after.investigation), pick(before.handling, after.handling))
+class _Replay:
+    """Walk the forms in arrival order: the severity in force at each moment, stages met, extensions,
+    reviews, callbacks, reopening, and the notes about the form just walked."""
 
+    def __init__(self, rules: DeadlineRules, facts: dict, auto: dict):
+        self.rules, self.channel_class = rules, facts["channel_class"]
+        self.received, required = _dt(facts["received_at"]), _date(facts.get("required_date"))
+        self.intake_major = facts.get("severity") == MAJOR
+        self.suspected_at = min((_dt(reason["since"]) for reason in auto.values()), default=None)
+        self.feedback: dict = {}            # the latest feedback so far
+        self.appeal: dict | None = None     # the latest ruling so far
+        self.met: dict = {}
+        self.late: list = []
+        self.notes: list = []
+        self.status, self.evaluation, self.judged = "待调查", None, None
+        self.deadlines = rules.intake(self.channel_class, MAJOR if self.intake_major else MINOR, self.received,
+                                      required)
+        # stage -> (start, severity -> due from start): how to recompute an open stage when 重大 applies
+        self.basis = {stage: (self.received, lambda severity, start, stage=stage: getattr(
+            rules.intake(self.channel_class, severity, start, required), stage))
+            for stage in ("investigation", "handling")}
+        if self.suspected_at and not self.intake_major:
+            self._raise(self.suspected_at)
 
-def _replay(rules: DeadlineRules, facts: dict, files: list, deadlines: Deadlines):
-    """Walk the forms in arrival order: stages met, extensions, reviews, callbacks, reopening."""
-    channel_class = facts["channel_class"]
-    severity = "重大" if facts.get("severity") == "重大" else "非重大"
-    met: dict = {}
-    late: list = []
-    status, evaluation, plan_promised, judged = "待调查", None, None, None
+    # --- severity ----------------------------------------------------------------------------
+    def _ruled_class(self) -> str | None:
+        return self.appeal["new_class"] if self.appeal and self.appeal["ruling"] == "变更" else None
 
-    def meet(stage: str, moment: str) -> None:
+    def staff_major(self) -> bool:
+        ruled = self._ruled_class()
+        if ruled:                                   # the ruling replaces the judgement appealed
+            return ruled == MAJOR
+        return self.intake_major or self.feedback.get("severity") == MAJOR
+
+    def responsibility(self) -> str | None:
+        ruled = self._ruled_class()
+        if ruled:
+            return "非责任" if ruled == "非责任" else "责任"
+        return self.feedback.get("responsibility")
+
+    def severity_at(self, moment: datetime) -> str:
+        """For deadlines: staff judgement, or rules 8/9 suspected by then and not cleared by 非责任."""
+        suspected = self.suspected_at is not None and self.suspected_at <= moment \
+            and self.responsibility() != "非责任"
+        return MAJOR if self.staff_major() or suspected else MINOR
+
+    def _raise(self, moment: datetime) -> None:
+        """重大 applies from `moment`: open stages take the major limits from then, never later."""
+        for stage, (start, due_from) in self.basis.items():
+            due = getattr(self.deadlines, stage)
+            if due and stage not in self.met:
+                setattr(self.deadlines, stage, min(due, due_from(MAJOR, max(start, moment))))
+
+    def _judge(self, moment: datetime, change) -> None:
+        """Apply a new judgement (feedback, ruling) given at `moment`."""
+        before = self.severity_at(moment)
+        change()
+        if before == MINOR and self.severity_at(moment) == MAJOR:
+            self._raise(moment)
+
+    def _schedule(self, stage: str, start: datetime, due_from) -> None:
+        """(Re)open a severity-bound stage counted from `start`."""
+        self.basis[stage] = (start, due_from)
+        setattr(self.deadlines, stage, due_from(self.severity_at(start), start))
+        self.met.pop(stage, None)
+
+    def _fix(self, stage: str, due: datetime | None) -> None:
+        """Set a deadline that no longer follows the severity (an approved date, a promised date)."""
+        self.basis.pop(stage, None)
+        setattr(self.deadlines, stage, due)
+
+    # --- stages -------------------------------------------------------------------------------
+    def _meet(self, stage: str, moment: datetime) -> None:
         """A stage fed back: lateness is judged against the deadline in force at that moment."""
-        if stage in met:
+        if stage in self.met:
             return
-        met[stage] = moment
-        due = getattr(deadlines, stage)
-        if due and _dt(moment) > due and stage not in late:
-            late.append(stage)
-    for entry in files:
-        kind, values = entry["kind"], entry["facts"]
-        if kind == "extension" and values.get("approval") == "同意":
-            extended = datetime.combine(_date(values["extend_to"]), rules.policy.end_of_day)
-            for stage in ("investigation", "handling"):
-                if stage not in met:
-                    setattr(deadlines, stage, extended)
-        elif kind == "feedback":
-            fed_back = values["feedback_date"]
-            meet("investigation", fed_back)
-            reviewed = bool(values.get("final_review"))
-            if reviewed and judged is None:
-                judged = _dt(entry["arrived_at"])
-                deadlines.appeal = rules.appeal(channel_class, severity, judged)
-            if values.get("completion") == "已办结":
-                meet("handling", fed_back)
-                deadlines.callback = rules.callback(channel_class, severity, _dt(met["handling"]))
-                plan_promised = None
-                status = "待回访" if reviewed else "待审核"
+        self.met[stage] = _iso(moment)
+        due = getattr(self.deadlines, stage)
+        if due and moment > due and stage not in self.late:
+            self.late.append(stage)
+            self.notes.append(f"{STAGE_NAMES[stage]}逾期：时限 {_when(due)}，反馈日期 {_when(moment)}，"
+                              f"超出 {overrun(moment - due)}，计入考核（办法10.1备注）。")
+
+    def _is_open(self, stage: str) -> bool:
+        return getattr(self.deadlines, stage) is not None and stage not in self.met
+
+    def _callback_from(self, handled: datetime) -> None:
+        self._schedule("callback", handled,
+                       lambda severity, start: self.rules.callback(self.channel_class, severity, start))
+
+    def _second_callback(self) -> None:
+        """Seed 6.1: the callback after a plan is due one natural day after the promised date."""
+        self._fix("callback", self.deadlines.second_callback)
+        self.met.pop("callback", None)
+
+    # --- forms --------------------------------------------------------------------------------
+    def step(self, entry: dict) -> None:
+        self.notes = []
+        getattr(self, f"_{entry['kind']}")(entry["facts"], _dt(entry["arrived_at"]))
+
+    def _intake(self, values: dict, arrived: datetime) -> None:
+        for stage in UNIT_STAGES:
+            due = getattr(self.deadlines, stage)
+            if due and due < arrived and stage not in self.met:
+                self.notes.append(f"登记时{STAGE_NAMES[stage]}时限（{_when(due)}）已过：该环节将计为超时，"
+                                  f"请承办单位尽快反馈。")
+
+    def _feedback(self, values: dict, arrived: datetime) -> None:
+        fed_back = _dt(values["feedback_date"])
+        self._judge(fed_back, lambda: setattr(self, "feedback", values))
+        self._meet("investigation", fed_back)
+        reviewed = bool(values.get("final_review"))
+        if reviewed and self.judged is None:
+            self.judged = arrived
+            self.deadlines.appeal = self.rules.appeal(self.channel_class, self.severity_at(arrived), arrived)
+        first = "handling" not in self.met
+        self._meet("handling", fed_back)            # a plan on time meets 处理反馈 as well (附件1 说明2)
+        if values.get("completion") != "已办结":
+            promised = _date(values.get("promised_date"))
+            if first and promised:                   # a new plan opens 承诺办结
+                self.deadlines.promise = self.rules.promise(promised)
+                self.met.pop("promise", None)
+                self._callback_from(fed_back)        # the first callback, about the plan
+            self.status = "处理中" if reviewed else "待审核"
+            return
+        if first:
+            self._callback_from(fed_back)
+        elif self._is_open("promise"):
+            self._meet("promise", fed_back)
+            if "promise" in self.late:              # completed late: the callback counts from the completion
+                self._callback_from(fed_back)
             else:
-                plan_promised = _date(values.get("promised_date"))
-                deadlines.callback = rules.callback(channel_class, severity, _dt(fed_back))
-                status = "处理中" if reviewed else "待审核"
-        elif kind == "callback":
-            evaluation = values["evaluation"]
-            called = _dt(values["callback_date"])
-            if evaluation == "不满意":                 # seed 6.3: back to the unit for handling
-                met.pop("handling", None)
-                deadlines.handling = rules.after(called, rules.policy.limit(channel_class, severity, "handling"), None)
-                deadlines.callback = None
-                status = "重新处理"
-            elif plan_promised is not None:            # seed 6.1: second callback after the promised date
-                deadlines.callback = rules.second_callback(plan_promised)
-                met["callback"] = values["callback_date"]
-            elif "handling" in met:
-                met["callback"] = values["callback_date"]
-                status = "已办结" if status == "待回访" else status
-    return met, late, status, evaluation
+                self._second_callback()
+        self.status = "待回访" if reviewed else "待审核"
+
+    def _callback(self, values: dict, arrived: datetime) -> None:
+        self.evaluation = values["evaluation"]
+        called = _dt(values["callback_date"])
+        if "handling" not in self.met:
+            self.notes.append("该投诉尚未收到调查处理反馈单：回访已记录，但案件状态与时限不变。")
+        elif self.evaluation == "不满意":            # seed 6.3: back to the unit for handling
+            self.met.pop("handling")
+            self._schedule("handling", called,
+                           lambda severity, start: self.rules.reopened(self.channel_class, severity, start))
+            if self._is_open("promise"):
+                self.deadlines.promise = None
+            self._fix("callback", None)
+            self.met.pop("callback", None)
+            self.status = "重新处理"
+        elif self._is_open("promise"):               # the plan's callback; the second follows the promise
+            self._second_callback()
+        else:
+            self.met["callback"] = _iso(called)
+            self.status = "已办结" if self.status == "待回访" else self.status
+
+    def _extension(self, values: dict, arrived: datetime) -> None:
+        approval = values.get("approval")
+        if approval != "同意":
+            self.notes.append("延期未获批准，时限不变。" if approval == "不同意"
+                              else "延期申请尚未审批（审批意见为空），时限不变；审批同意后请重新提交本单。")
+            return
+        extended = datetime.combine(_date(values["extend_to"]), self.rules.policy.end_of_day)
+        moved, passed = [], []
+        for stage in UNIT_STAGES:
+            due = getattr(self.deadlines, stage)
+            if due is None or stage in self.met:
+                continue
+            if due < arrived:
+                passed.append(f"{STAGE_NAMES[stage]}（{_when(due)}）")
+            elif extended > due:
+                self._fix(stage, extended)
+                moved.append(STAGE_NAMES[stage])
+        if moved:
+            self.notes.append(f"已延期至 {_when(extended)}：{'、'.join(moved)}。")
+        if passed:
+            self.notes.append(f"延期申请送达时（{_when(arrived)}）{'、'.join(passed)}时限已过：该环节不予延期，"
+                              f"仍计为超时。")
+
+    def _appeal(self, values: dict, arrived: datetime) -> None:
+        if values.get("ruling"):
+            self._judge(arrived, lambda: setattr(self, "appeal", {k: values.get(k)
+                                                                  for k in ("ruling", "new_class", "unit")}))

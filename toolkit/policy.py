@@ -167,6 +167,11 @@ class Policy:
                     best, best_len = unit, len(key)
         return best
 
+    @property
+    def fallback_class(self) -> str:
+        """The deadline class whose limits stand in for "要求办结日期" when a form carries no such date."""
+        return self.raw["deadlines"]["fallback_class"]
+
 
 def _validate(raw: dict, source: Path) -> None:
     if raw["deadlines"]["calendar"] not in ("natural", "working"):
@@ -190,6 +195,11 @@ def _validate(raw: dict, source: Path) -> None:
             raise PolicyError(f"策略文件 {source} 中的键「channels.{cls}」应为文字列表。")
     if raw["deadlines"]["unknown_channel_class"] not in classes:
         raise PolicyError(f"策略文件 {source} 中的键「deadlines.unknown_channel_class」不是已定义的时限类别。")
+    fallback = raw["deadlines"]["fallback_class"]
+    if fallback not in classes or any(parse_limit(classes[fallback][s][stage], "") == REQUIRED_DATE
+                                      for s in SEVERITIES for stage in STAGES):
+        raise PolicyError(f"策略文件 {source} 中的键「deadlines.fallback_class」应为以天数或时长计的时限类别"
+                          f"（不能是按\"{REQUIRED_DATE}\"计的类别），实为 {fallback!r}。")
     try:
         time.fromisoformat(raw["deadlines"]["end_of_day"])
     except ValueError:

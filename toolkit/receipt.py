@@ -26,6 +26,8 @@ class Receipt:
     number_cell: str | None = None           # where the form carries its 投诉编号 (for writing it back)
     resumed: bool = False                    # a duplicate of itself: the same file, accepted before a crash
     submission: str | None = None            # the submission id (receipt file names, provenance)
+    checked: bool = False                    # `tousu check`: validated only, nothing registered or numbered
+    warnings: list = field(default_factory=list)   # what the clerk should know (Chinese sentences, 提示)
 
     @property
     def ok(self) -> bool:
@@ -35,10 +37,15 @@ class Receipt:
         return {"file": self.file, "status": self.status, "form": self.form, "number": self.number,
                 "severity": self.severity, "suspected_major": self.suspected_major,
                 "major_reasons": list(self.major_reasons), "deadlines": self.deadlines.to_json(),
-                "problems": [p.to_json() for p in self.problems]}
+                "problems": [p.to_json() for p in self.problems], "warnings": list(self.warnings)}
+
+    def _result(self) -> str:
+        if self.checked:
+            return "校验通过（仅校验，未登记、未编号）" if self.ok else "校验未通过（仅校验，未登记）"
+        return STATUS_TEXT[self.status]
 
     def describe(self) -> str:
-        lines = [f"文件：{self.file}", f"结果：{STATUS_TEXT[self.status]}"]
+        lines = [f"文件：{self.file}", f"结果：{self._result()}"]
         if self.form:
             lines.append(f"表单：{FORM_TEXT.get(self.form, self.form)}")
         if self.number:
@@ -50,17 +57,21 @@ class Receipt:
             lines.append(f"投诉性质：{self.severity}{suspected}")
         if self.major_reasons:
             lines.append(f"重大依据：{'；'.join(self.major_reasons)}")
-        for stage, due in self.deadlines.to_json().items():
+        for stage, due in self.deadlines.to_json(STAGE_TEXT).items():
             if due:
                 lines.append(f"{STAGE_TEXT[stage]}：{due.replace('T', ' ')} 前")
+        if self.deadlines.promise:
+            lines.append(f"第二次回访时限：{self.deadlines.second_callback:%Y-%m-%d %H:%M:%S} 前（办法6.1）")
         if self.archived:
             lines.append(f"归档位置：{self.archived}")
-        errors = [p for p in self.problems if p.level == "error"]
-        defects = [p for p in self.problems if p.level == "defect"]
-        if errors:
-            lines.append("拒收原因（请修改后重新放入）：")
-            lines += [f"  {i}. {p.describe()}" for i, p in enumerate(errors, 1)]
-        if defects:
-            lines.append("填写缺陷（已受理，但计入信息维护合格率，请补正）：")
-            lines += [f"  {i}. {p.describe()}" for i, p in enumerate(defects, 1)]
+        errors = [p.describe() for p in self.problems if p.level == "error"]
+        others = [p.describe() for p in self.problems if p.level != "error"]
+        sections = (("拒收原因（请修改后重新放入）：", errors),
+                    ("其他问题（重新提交前请一并补正）：" if errors else
+                     "填写缺陷（已受理，但计入信息维护合格率，请补正）：", others),
+                    ("提示：", self.warnings))
+        for heading, items in sections:
+            if items:
+                lines.append(heading)
+                lines += [f"  {i}. {text}" for i, text in enumerate(items, 1)]
         return "\n".join(lines)

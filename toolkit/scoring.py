@@ -2,13 +2,14 @@
 Each case counts in exactly one class: 非责任 -> non-responsible; 责任 and 重大 -> major; 责任
 otherwise -> responsible. Late feedback and appeals add their own lines."""
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
-from .deadlines import STAGE_NAMES
+from .deadlines import STAGE_NAMES, UNIT_STAGES
 from .period import month_bounds
 
-UNASSIGNED = "未指定单位"
+UNASSIGNED = "未指定承办单位"       # listed, flagged, never charged (SPEC §7)
+EARLIEST = datetime(1, 1, 1)
 OFFICE = "服务管理办公室"
 PERSON_PENALTIES = (
     ("重大投诉", "开除；留用察看；当月考核等级最高为C；扣罚当月绩效奖金1000–3000元（可根据情况选择其中1–3项）"),
@@ -33,6 +34,7 @@ class UnitScore:
     late: int = 0
     points: float = 0.0
     lines: list = field(default_factory=list)
+    charged: bool = True        # False: the cases have no unit yet; the points are listed, charged to nobody
 
     def add(self, number: str, reason: str, points) -> None:
         self.lines.append(Line(number, reason, float(points)))
@@ -43,8 +45,9 @@ class UnitScore:
 
 
 def late_stages(state: dict, as_of: datetime) -> list:
+    """[(stage, due, met)] for every unit stage fed back after its deadline, or still missing at as_of."""
     late = []
-    for stage in ("investigation", "handling"):
+    for stage in UNIT_STAGES:
         due = state["deadlines"].get(stage)
         met = state["met"].get(stage)
         if stage in state["late"] or (due and not met and datetime.fromisoformat(due) < as_of):
@@ -52,19 +55,36 @@ def late_stages(state: dict, as_of: datetime) -> list:
     return late
 
 
+def _late_line(state: dict, start: datetime, as_of: datetime) -> str | None:
+    """The detail of the case's late line when it is booked in the period from `start`: a case is
+    charged once, in the month in which its first overdue deadline passed (SPEC §7); the line lists
+    every stage overdue by then."""
+    late = [item for item in late_stages(state, as_of) if datetime.fromisoformat(item[1]) < as_of]
+    if not late or datetime.fromisoformat(min(due for _, due, _ in late)) < start:
+        return None
+    return "；".join(f"{STAGE_NAMES[s]}时限{due[:16].replace('T', ' ')}，"
+                    + (f"实际反馈{met[:16].replace('T', ' ')}" if met else "期末仍未反馈") for s, due, met in late)
+
+
 def score_month(journal, policy, month: str, now: datetime | None = None) -> list[UnitScore]:
+    """Every unit's points for `month`; a case with no unit is listed under UNASSIGNED, not charged.
+    The class of a case counts in the month of its 受理时间, a late line in the month its deadline
+    passed, so cases received earlier are read as well."""
     start, end = month_bounds(month)
-    period_end = end - timedelta(seconds=1)
-    as_of = min(now, period_end) if now else period_end
+    as_of = min(now, end) if now else end       # a deadline at 23:59:59 of the last day has passed by the end
     units: dict = {}
 
     def unit_of(name):
-        return units.setdefault(name, UnitScore(name))
+        return units.setdefault(name or UNASSIGNED, UnitScore(name or UNASSIGNED, charged=bool(name)))
     major_points = Decimal(str(policy.section("scoring")["major_points"]))
-    for case in journal.cases_received(start, end):
+    for case in journal.cases_received(EARLIEST, end):
         state, number = case["state"], case["number"]
-        score = unit_of(state.get("unit") or case["facts"].get("unit") or UNASSIGNED)
-        responsibility = state["responsibility"]
+        detail = _late_line(state, start, as_of)
+        received_before = datetime.fromisoformat(case["received_at"]) < start
+        if received_before and not detail:
+            continue
+        score = unit_of(state.get("unit") or case["facts"].get("unit"))
+        responsibility = None if received_before else state["responsibility"]
         if responsibility == "非责任":
             score.non_responsible += 1
             n = score.non_responsible
@@ -80,20 +100,28 @@ def score_month(journal, policy, month: str, now: datetime | None = None) -> lis
             n = score.responsible
             score.add(number, f"责任投诉当月第{n}起：前3起每起1分，第4起起每起1.5分（办法10.1）",
                       Decimal("1.5") if n > 3 else 1)
-        late = late_stages(state, as_of)
-        if late:
+        if detail:
             score.late += 1
-            detail = "；".join(f"{STAGE_NAMES[s]}时限{(due or '')[:16].replace('T', ' ')}，"
-                              + (f"实际反馈{met[:16].replace('T', ' ')}" if met else "期末仍未反馈")
-                              for s, due, met in late)
             score.add(number, f"未在时限内反馈（{detail}），每起扣0.5分（办法10.1备注）", Decimal("0.5"))
-        appeal = state.get("appeal") or {}
+        appeal = {} if received_before else state.get("appeal") or {}
         if appeal.get("ruling") == "维持":
             score.add(number, "申诉经受理维持原判定，再扣当期考核0.5分（办法10.2）", Decimal("0.5"))
         elif appeal.get("ruling") == "变更":
             unit_of(OFFICE).add(number, "申诉经受理变更原判定，扣服务管理办公室当期考核1分（办法10.2）", 1)
-    ordered = [units[name] for name in policy.units if name in units]
-    return ordered + [score for name, score in units.items() if name not in policy.units]
+    listed = [units[name] for name in policy.units if name in units]
+    listed += [score for name, score in units.items() if name not in policy.units and score.charged]
+    return listed + ([units[UNASSIGNED]] if UNASSIGNED in units else [])
+
+
+def warnings(scores: list) -> list[str]:
+    """What an auditor must be told about a month's scores (Chinese sentences)."""
+    found = []
+    for score in scores:
+        if not score.charged:
+            numbers = list(dict.fromkeys(line.number for line in score.lines))
+            found.append(f"{len(numbers)} 件投诉未指定承办单位（{'、'.join(numbers)}），其扣分 {score.points:g} 分"
+                         f"仅列示、未计入任何单位；请在受理记录单填写承办单位或在反馈单填写责任部门。")
+    return found
 
 
 def case_points(scores: list) -> dict:
