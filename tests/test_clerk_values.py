@@ -4,13 +4,13 @@ from datetime import datetime
 
 import openpyxl
 import pytest
-from conftest import INTAKE_VALUES, archived_files
+from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED, archived_files
 from hypothesis import given
 from hypothesis import strategies as st
 
 from toolkit.clock import Clock
 from toolkit.errors import PolicyError
-from toolkit.forms.kinds import CALLBACK
+from toolkit.forms.kinds import CALLBACK, FEEDBACK
 from toolkit.forms.values import ComplaintNumber, Evaluation, ValueIssue, parse_datetime
 from toolkit.policy import load_policy
 from toolkit.process import check
@@ -81,6 +81,7 @@ def _callback_typed(form, evaluation: str):
 
 def test_a_callback_read_as_not_satisfied_reopens_and_an_unclear_one_is_refused(tousu, intake, form, workspace):
     tousu("process", intake())
+    tousu("process", form(FEEDBACK, dict(FEEDBACK_VALUES, **REVIEWED)))        # handled, so a callback counts
     code, lines, _ = tousu("process", _callback_typed(form, "一般"))
     assert code == 1 and lines[0]["problems"] == [{
         "level": "error", "field": "客户评价", "cell": "B5",

@@ -102,14 +102,18 @@ def test_the_unit_of_the_feedback_is_the_addressee(tousu, form, workspace, later
         assert "管网运营赋能群" in text and "林晓燕" not in text
 
 
-def test_a_plan_only_feedback_moves_supervision_to_handling(tousu, form):
-    # plan fed back 11-21 08:30: investigation met; handling due 11-26; the first callback 3 days after it
+def test_a_plan_on_time_meets_handling_and_supervision_moves_to_the_promise(tousu, form):
+    # plan fed back 11-21 08:30 (SPEC §5): investigation and handling met; the first callback 3 days after
+    # the plan (11-24); 承诺办结 due at the end of the promised day 12-05
     tousu("process", form(INTAKE, INTAKE_VALUES))
     tousu("process", form(FEEDBACK, dict(FEEDBACK_VALUES, completion="未办结", promised_date="2026-12-05",
                                          result="已制定方案，待配件到货。")))
     _, lines, _ = tousu("overdue", "--as-of", "2026-11-27")
     assert [(o["stage"], o["due"], o["notice"]) for o in lines[0]["overdue"]] == \
-        [("handling", "2026-11-26T23:59:59", None), ("callback", "2026-11-24T23:59:59", None)]
+        [("callback", "2026-11-24T23:59:59", None)]
+    _, lines, _ = tousu("overdue", "--as-of", "2026-12-06")
+    assert [(o["stage"], o["due"]) for o in lines[0]["overdue"]] == \
+        [("promise", "2026-12-05T23:59:59"), ("callback", "2026-11-24T23:59:59")]
 
 
 def test_clerk_text_stays_verbatim_in_the_notice(tousu, form, workspace, later):

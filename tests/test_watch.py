@@ -92,7 +92,7 @@ def test_watch_drop_a_dozen_forms_garbage_and_a_lock_file(tmp_path):
     receipt, = (ws / "receipts").glob("受理-005.xlsx.TS202611*.回执.txt")
     assert receipt.read_text(encoding="utf-8").count("投诉编号：TS202611") == 1
     ledger = openpyxl.load_workbook(ws / "ledger" / "投诉管理台帐-2026.xlsx")["11月"]
-    assert sorted(row[1].value for row in ledger.iter_rows(min_row=2)) == archived_numbers(ws)
+    assert sorted(row[1].value for row in ledger.iter_rows(min_row=3)) == archived_numbers(ws)
     lines = out.strip().splitlines()                             # one line per file, between start and stop
     assert len(lines) == 15 and "开始监视" in lines[0] and "停止监视" in lines[-1]
     assert (ws / ".tousu" / "watch.log").read_text(encoding="utf-8").splitlines() == lines

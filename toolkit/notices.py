@@ -11,14 +11,12 @@ from functools import partial
 
 from docxtpl import DocxTemplate
 
-from .deadlines import STAGE_NAMES
+from .deadlines import STAGE_NAMES, UNIT_STAGES
 from .errors import FutureNotice
 from .paths import TEMPLATES
 
 TEMPLATE = TEMPLATES / "附件4 投诉处理督办通知单.docx"
 WINDOWS = ("appeal",)            # a deadline that closes a right (申诉期限), not a duty: never overdue
-OFFICE_STAGES = ("callback",)    # the office's own work: listed, but no notice to a unit
-UNIT_STAGES = tuple(s for s in STAGE_NAMES if s not in WINDOWS + OFFICE_STAGES)
 NO_UNIT = "未指定承办单位（请服务管理办公室指定）"
 # Characters of 投诉内容 on the page: ~17 lines of a 16 cm cell at 12 pt, counting every character as a
 # full-width one (a Latin "W" or "m" is nearly as wide as a Chinese character in most fonts).
@@ -99,6 +97,8 @@ def issue_notices(ws, overdue: list[Overdue], as_of: datetime, now: datetime) ->
         case = journal.case(item.number)
         folder = ws.case_folder(item.number, int(case["received_at"][:4]), int(case["received_at"][5:7]))
         filed = folder / notice_name(item.number, item.stage)
+        if not folder.is_dir():          # the case file is gone from the archive: `tousu verify` names it
+            continue
         item.notice = ws.relative(filed)
         if filed.exists():
             continue

@@ -20,11 +20,12 @@ from .followup import assess_followup, register_followup
 from .forms.grid import load_docx, load_xlsx
 from .forms.kinds import KINDS
 from .forms.reader import read, recognise
-from .forms.safety import refuse, sniff
+from .forms.safety import check_size, refuse, sniff
 from .intake import Assessment, assess_intake, register_intake
 from .journal import KEPT
 from .numbering import NumberPattern
 from .policy import Policy
+from .problems import Problem
 from .provenance import Provenance, Refusal
 from .receipt import Receipt
 
@@ -59,9 +60,12 @@ def new_submission_id(now: datetime) -> str:
     return f"{now:%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
 
 
-def read_submitted(path: Path) -> bytes:
+def read_submitted(path: Path) -> tuple[bytes, Problem | None]:
+    """The file's bytes, or (b"", problem) when its size alone refuses it: an oversized (or sparse
+    multi-GB) file is never read into memory."""
     try:
-        return path.read_bytes()
+        too_large = check_size(path)
+        return (b"" if too_large else path.read_bytes()), too_large
     except OSError as exc:
         raise FileUnreadable(f"无法读取文件「{printable(path.name)}」：{exc.strerror or exc}。"
                              f"请确认文件没有被其他程序占用、运行 tousu 的账户有读取权限后重新放入。") from None
@@ -69,10 +73,10 @@ def read_submitted(path: Path) -> bytes:
 
 def examine(path: Path, env: Env) -> Examined:
     """Everything that needs no journal: read, recognise, validate, assess."""
-    data = read_submitted(path)
+    data, too_large = read_submitted(path)
     examined = Examined(path, hashlib.sha256(data).hexdigest())
     refused = lambda problems, form=None: Receipt(path.name, "refused", form, problems=problems)  # noqa: E731
-    fmt, problem = sniff(path, data)
+    fmt, problem = (None, too_large) if too_large else sniff(path, data)
     if problem:
         examined.refusal = refused([problem])
         return examined
@@ -103,9 +107,9 @@ def _receipt(examined: Examined, status: str, number: str | None, archived: str 
     if not state:
         return Receipt(examined.path.name, status, a.kind, number, a.severity, False, [], a.deadlines,
                        list(a.problems), archived)
-    deadlines = Deadlines(**{k: datetime.fromisoformat(v) if v else None for k, v in state["deadlines"].items()})
     return Receipt(examined.path.name, status, a.kind, number, state["severity"], state["suspected_major"],
-                   state["major_reasons"], deadlines, list(a.problems), archived, state["status"])
+                   state["major_reasons"], Deadlines.from_json(state["deadlines"]), list(a.problems), archived,
+                   state["status"], warnings=list(state.get("notes", [])) if status == "accepted" else [])
 
 
 def refresh(journal, number: str, policy: Policy) -> None:
@@ -117,7 +121,9 @@ def refresh(journal, number: str, policy: Policy) -> None:
 def check(path: Path, policy: Policy, clock: Clock = Clock()) -> Receipt:
     """Validate only: no number, nothing written."""
     examined = examine(path, Env(clock.now(), policy))
-    return examined.refusal or _receipt(examined, "accepted", examined.assessment.stated_number)
+    receipt = examined.refusal or _receipt(examined, "accepted", examined.assessment.stated_number)
+    receipt.checked = True
+    return receipt
 
 
 @dataclass(frozen=True)

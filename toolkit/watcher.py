@@ -31,7 +31,7 @@ from .batch import mark_pending, refresh_ledgers
 from .clock import Clock
 from .errors import CalendarError, WorkspaceUnavailable
 from .files import printable
-from .forms.safety import refuse
+from .forms.safety import check_size, refuse
 from .inbox import (
     Claim,
     claim,
@@ -87,9 +87,15 @@ class Settler:
 
 
 def is_whole(path: Path) -> bool:
-    """An Office file whose central directory is not readable is still being written."""
+    """An Office file whose central directory is not readable is still being written (unless it is
+    too large to be a form at all: then it is taken, and refused by its size)."""
     if path.suffix.lower() not in ZIP_SUFFIXES:
         return True
+    try:
+        if check_size(path) is not None:
+            return True
+    except OSError:
+        return False
     try:
         with open(path, "rb") as fh:
             head = fh.read(4)
