@@ -42,3 +42,13 @@ def test_status_names_files_in_inbox_subfolders(tousu, workspace, intake):
     assert lines[0]["in_subfolders"] == ["张三/受理.xlsx"]
     code, _, text = tousu("status", json_out=False)
     assert "子文件夹" in text and "张三/受理.xlsx" in text
+
+
+def test_score_warns_about_cases_without_a_unit_and_charges_nobody(tousu, intake):
+    tousu("process", intake(target="其他", unit=None))
+    code, lines, _ = tousu("score", "--month", "2026-11")
+    unassigned, = [u for u in lines[0]["units"] if u["unit"] == "未指定承办单位"]
+    assert unassigned["charged"] is False and unassigned["cases"] == ["TS2026110001"]
+    assert lines[0]["warnings"] and "TS2026110001" in lines[0]["warnings"][0]
+    code, _, text = tousu("score", "--month", "2026-11", json_out=False)
+    assert "不计入任何单位" in text and "提示：" in text

@@ -46,7 +46,7 @@ def test_report_rates_match_their_parts(tousu, form, workspace, tmp_path):
     assert all(c.x_axis.delete is False and c.y_axis.delete is False for c in charts)   # Excel shows the axes
     trend = [[c.value for c in row] for row in book["趋势"].iter_rows(min_row=2)]
     assert trend[0] == ["2025-12", 0] and trend[-1] == ["2026-11", 3]
-    assert [row[0].value for row in book["考核汇总"].iter_rows(min_row=2)] == ["客户创值赋能群", "未指定承办单位"]
+    assert [row[0].value for row in book["考核汇总"].iter_rows(min_row=2)] == ["客户创值赋能群", "未指定承办单位（仅列示，不计入）"]
 
 
 @pytest.mark.parametrize(("text", "name"), [

@@ -28,6 +28,7 @@ from .process import check as check_file
 from .receipt import STAGE_TEXT
 from .report import write_report, write_score_sheet
 from .scoring import PERSON_PENALTIES, score_month
+from .scoring import warnings as score_warnings
 from .status import workspace_status
 from .verify import verify as verify_workspace
 from .watcher import Watcher, configure_logging
@@ -274,15 +275,20 @@ def score(month, workspace, as_json):
     ws = _open(workspace)
     scores = score_month(ws.journal, ws.policy, month, Clock.from_env().now())
     path = write_score_sheet(ws, month, scores)
+    notes = score_warnings(scores)
     if as_json:
-        click.echo(json.dumps({"month": month, "units": [s.to_json() for s in scores]}, ensure_ascii=False))
+        click.echo(json.dumps({"month": month, "units": [s.to_json() for s in scores], "warnings": notes},
+                              ensure_ascii=False))
         return
     click.echo(f"{month} 考核扣分（明细表：{ws.relative(path)}）")
     for s in scores:
+        total = f"合计扣 {s.points:g} 分" if s.charged else f"列示 {s.points:g} 分，不计入任何单位"
         click.echo(f"{s.unit}：重大 {s.major} 起，责任 {s.responsible} 起，非责任 {s.non_responsible} 起，"
-                   f"超时 {s.late} 起，合计扣 {s.points:g} 分")
+                   f"超时 {s.late} 起，{total}")
         for line in s.lines:
             click.echo(f"    {line.number}  {line.points:g} 分  {line.reason}")
+    for note in notes:
+        click.echo(f"提示：{note}")
     click.echo("对投诉主要责任人考核扣罚参考标准（办法10.1，供参考，不自动计算）：")
     for level, text in PERSON_PENALTIES:
         click.echo(f"    {level}：{text}")

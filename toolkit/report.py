@@ -18,7 +18,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.pagebreak import Break
 
 from .period import month_bounds, previous_months
-from .scoring import PERSON_PENALTIES, score_month
+from .scoring import PERSON_PENALTIES, UNASSIGNED, score_month
 from .sheets import FONT, print_setup, put, save_atomically, write_table
 
 SCORE_HEADERS = ["责任部门", "重大投诉(起)", "责任投诉(起)", "非责任投诉(起)", "超时(起)", "扣分合计"]
@@ -28,7 +28,8 @@ CHART_CM = (17, 10)                     # width, height: fits A4 portrait betwee
 
 def add_score_sheets(book, scores: list) -> None:
     write_table(book.create_sheet("考核汇总"), SCORE_HEADERS,
-                [[s.unit, s.major, s.responsible, s.non_responsible, s.late, s.points] for s in scores])
+                [[s.unit if s.charged else f"{s.unit}（仅列示，不计入）", s.major, s.responsible, s.non_responsible,
+                  s.late, s.points] for s in scores])
     lines = book.create_sheet("扣分明细")
     write_table(lines, LINE_HEADERS, [[s.unit, line.number, line.reason, line.points]
                                       for s in scores for line in s.lines], {"扣分依据": 50})
@@ -92,7 +93,7 @@ def month_figures(journal, policy, month: str, now: datetime) -> dict:
         "by": {"受理渠道": _counts(policy.channel_name(c["facts"].get("channel")) for c in cases),
                "投诉性质": _counts("疑似重大" if s["suspected_major"] else s["severity"] for s in states),
                "投诉类别": _counts(s["responsibility"] or "未判定" for s in states),
-               "责任部门": _counts(s.get("unit") or "未指定单位" for s in states),
+               "责任部门": _counts(s.get("unit") or UNASSIGNED for s in states),
                "业务大类": _counts(feedbacks[c["number"]].get("business") or "未反馈" for c in cases)},
         "repeat": [c for c in cases if any(r.startswith("规则8") for r in c["state"]["major_reasons"])],
         "open": [c for c in cases if c["state"]["status"] != "已办结"],

@@ -34,6 +34,7 @@ class UnitScore:
     late: int = 0
     points: float = 0.0
     lines: list = field(default_factory=list)
+    cases: list = field(default_factory=list)     # every case counted here, with or without points
     charged: bool = True        # False: the cases have no unit yet; the points are listed, charged to nobody
 
     def add(self, number: str, reason: str, points) -> None:
@@ -84,6 +85,7 @@ def score_month(journal, policy, month: str, now: datetime | None = None) -> lis
         if received_before and not detail:
             continue
         score = unit_of(state.get("unit") or case["facts"].get("unit"))
+        score.cases.append(number)
         responsibility = None if received_before else state["responsibility"]
         if responsibility == "非责任":
             score.non_responsible += 1
@@ -118,7 +120,7 @@ def warnings(scores: list) -> list[str]:
     found = []
     for score in scores:
         if not score.charged:
-            numbers = list(dict.fromkeys(line.number for line in score.lines))
+            numbers = score.cases
             found.append(f"{len(numbers)} 件投诉未指定承办单位（{'、'.join(numbers)}），其扣分 {score.points:g} 分"
                          f"仅列示、未计入任何单位；请在受理记录单填写承办单位或在反馈单填写责任部门。")
     return found
