@@ -6,7 +6,12 @@ from dataclasses import dataclass, field
 import docx
 import openpyxl
 from docx.oxml.ns import qn
+from docx.table import _Cell as DocxCell
+from docx.text.paragraph import Paragraph
+from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.utils import get_column_letter
+
+from ..errors import ToolkitError
 
 MAX_ROWS = 300   # a form is a page or two; anything below is not read
 MAX_COLS = 40
@@ -199,22 +204,35 @@ def _element_text(element) -> str:
     return "".join(parts)
 
 
+class CannotWrite(ToolkitError):
+    """The place found for a value is of a kind no writer knows: never skipped silently."""
+
+
+def _write_paragraphs(paragraphs: list, text: str) -> None:
+    """The text in the first paragraph's first run (keeping its formatting); every other run emptied."""
+    runs = paragraphs[0].runs
+    if runs:
+        runs[0].text = text
+        for run in runs[1:]:
+            run.text = ""
+    else:
+        paragraphs[0].add_run(text)
+    for extra in paragraphs[1:]:
+        for run in extra.runs:
+            run.text = ""
+
+
 def write_text(cell: Cell, text: str) -> None:
-    """Write a value into the form (the assigned number), keeping the cell's formatting."""
+    """Write a value into the form (the assigned number), keeping the cell's formatting: a Word table
+    cell, a Word body paragraph ('投诉编号：…' lines) or a worksheet cell (the top-left of a merge)."""
     handle = cell.handle
-    if hasattr(handle, "paragraphs"):          # python-docx table cell
-        paragraph = handle.paragraphs[0]
-        runs = paragraph.runs
-        if runs:
-            runs[0].text = text
-            for run in runs[1:]:
-                run.text = ""
-        else:
-            paragraph.add_run(text)
-        for extra in handle.paragraphs[1:]:
-            for run in extra.runs:
-                run.text = ""
-    else:                                      # openpyxl cell (top-left of a merge)
+    if isinstance(handle, DocxCell):
+        _write_paragraphs(handle.paragraphs, text)
+    elif isinstance(handle, Paragraph):
+        _write_paragraphs([handle], text)
+    elif isinstance(handle, SheetCell):
         handle.value = text
         handle.data_type = "s"
+    else:
+        raise CannotWrite(f"无法把「{text}」写入表单的 {cell.where}（{type(handle).__name__}），请使用标准模板。")
     cell.value = text
