@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .counters import Counters, read_counters, write_counters
 from .errors import ToolkitError
-from .files import TargetExists, move_no_replace, write_atomically
+from .files import TargetExists, fsync_folder, move_no_replace, write_atomically
 from .forms.grid import write_text
 
 SIDECAR_SUFFIX = ".meta.json"
@@ -54,8 +54,9 @@ def stage(ws, reading, name: str, provenance):
     provenance = replace(provenance, archived_sha256=hashlib.sha256(data).hexdigest())
     ws.staging.mkdir(parents=True, exist_ok=True)
     target = ws.staging / name
-    write_atomically(target, data)
-    write_atomically(sidecar_of(target), provenance.dumps())
+    write_atomically(target, data, sync_folder=False)
+    write_atomically(sidecar_of(target), provenance.dumps(), sync_folder=False)
+    fsync_folder(ws.staging)
     return provenance
 
 
@@ -74,10 +75,11 @@ def publish(ws, relative_path: str) -> bool:
     for source, destination in ((sidecar_of(staged), sidecar_of(target)), (staged, target)):
         if source.exists():
             try:
-                move_no_replace(source, destination)
+                move_no_replace(source, destination, sync_folder=False)
             except TargetExists:
                 raise ArchiveConflict(f"归档位置已有文件「{ws.relative(destination)}」，不会覆盖；"
                                       f"请运行 tousu verify 查看。") from None
+    fsync_folder(target.parent)
     return target.exists() and sidecar_of(target).exists()
 
 

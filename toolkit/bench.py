@@ -28,9 +28,11 @@ from .forms.build import build
 from .forms.kinds import INTAKE
 from .hostile import measure, write_corpus
 from .intake import plain
+from .inbox import find_receipt
 from .watcher import Watcher
 from .workspace import Workspace
 
+RECEIPT_TIMEOUT = 60.0
 CLOCK = Clock(datetime(2026, 12, 31, 12, 0))
 CHANNELS = ("客服热线", "营业厅", "微信公众号", "XX能源服务质量监督热线批转", "投诉专线")
 UNITS = ("业务发展群", "管网运营赋能群", "客户创值赋能群", "建设交付赋能群")
@@ -76,8 +78,9 @@ def watcher_latencies(forms: list[Path], root: Path, gap: float = 0.3) -> list[f
         for form in forms:
             dropped = time.perf_counter()
             shutil.copyfile(form, ws.inbox / form.name)
-            receipt = ws.receipts / f"{form.name}.回执.json"
-            while not receipt.exists():
+            while find_receipt(ws.receipts, form.name) is None:
+                if time.perf_counter() - dropped > RECEIPT_TIMEOUT:
+                    raise SystemExit(f"no receipt for {form.name} after {RECEIPT_TIMEOUT} s: the watcher is stuck")
                 time.sleep(0.01)
             latencies.append(time.perf_counter() - dropped)
             time.sleep(gap)
@@ -111,8 +114,8 @@ def synthetic_archive(root: Path, cases: int) -> None:
 
 def _rebuild_child(root: str, queue) -> None:
     started = time.perf_counter()
-    cases, _ = rebuild_all(Workspace.open(Path(root)), CLOCK)
-    queue.put((cases, time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    result, _ = rebuild_all(Workspace.open(Path(root)), CLOCK)
+    queue.put((result.cases, time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
 def rebuild_figures(root: Path, cases: int) -> tuple[int, float, float]:

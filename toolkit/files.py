@@ -9,7 +9,8 @@ class TargetExists(FileExistsError):
     """A move or publish would have replaced an existing file."""
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
+    """Make the names in `folder` (files just created, renamed or removed) durable."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:                 # Windows cannot open folders; its rename is durable enough
@@ -22,9 +23,10 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomically(path: Path, data) -> None:
+def write_atomically(path: Path, data, sync_folder: bool = True) -> None:
     """Replace `path` with `data` (bytes, or a callable taking a binary file) all at once: a reader
-    sees the old content or the new, never a part; after a crash only a `.writing` temp may remain."""
+    sees the old content or the new, never a part; after a crash only a `.writing` temp may remain.
+    With `sync_folder` false the caller makes the folder durable (once for several files)."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.writing")
     try:
         with open(temp, "wb") as fh:
@@ -35,7 +37,8 @@ def write_atomically(path: Path, data) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    _fsync_folder(path.parent)
+    if sync_folder:
+        fsync_folder(path.parent)
 
 
 def write_new(path: Path, data: bytes) -> None:
@@ -51,7 +54,7 @@ def write_new(path: Path, data: bytes) -> None:
         temp.unlink(missing_ok=True)
 
 
-def move_no_replace(source: Path, target: Path) -> None:
+def move_no_replace(source: Path, target: Path, sync_folder: bool = True) -> None:
     """Rename `source` to `target` on one file system, failing with TargetExists rather than replacing."""
     if hasattr(os, "link") and os.name != "nt":
         try:
@@ -71,7 +74,8 @@ def move_no_replace(source: Path, target: Path) -> None:
             os.rename(source, target)
         except FileExistsError:
             raise TargetExists(str(target)) from None
-    _fsync_folder(target.parent)
+    if sync_folder:
+        fsync_folder(target.parent)
 
 
 def printable(name: str) -> str:

@@ -100,6 +100,8 @@ class Journal:
                 raise JournalUnusable(f"日志 {path} 的格式版本为 {version}，应为 {SCHEMA_VERSION}")
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
+            if tables:
+                return
             with self.transaction():
                 for statement in (s for s in SCHEMA.split(";") if s.strip()):
                     self.db.execute(statement)
