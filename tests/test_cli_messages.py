@@ -52,3 +52,10 @@ def test_score_warns_about_cases_without_a_unit_and_charges_nobody(tousu, intake
     assert lines[0]["warnings"] and "TS2026110001" in lines[0]["warnings"][0]
     code, _, text = tousu("score", "--month", "2026-11", json_out=False)
     assert "不计入任何单位" in text and "提示：" in text
+
+
+def test_a_unit_that_is_not_in_the_policy_is_never_charged_nor_addressed(tousu, intake):
+    code, lines, _ = tousu("process", intake(unit='=HYPERLINK("http://x","点我")'))
+    assert code == 0 and any(p["field"] == "承办单位" for p in lines[0]["problems"])
+    code, lines, _ = tousu("score", "--month", "2026-11")
+    assert [u["unit"] for u in lines[0]["units"]] == ["未指定承办单位"]

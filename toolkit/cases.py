@@ -88,8 +88,14 @@ def derive(case: dict, files: list, policy) -> CaseState:
     major = staff_major or (bool(auto) and responsibility == "责任")
     return CaseState(case["number"], replay.status, MAJOR if major else MINOR, suspected,
                      _staff_reasons(facts) + [auto[k]["text"] for k in sorted(auto)], responsibility,
-                     replay.feedback.get("unit") or facts.get("unit"), replay.deadlines, replay.met, replay.late,
+                     _unit(policy, replay.feedback.get("unit"), facts.get("unit")), replay.deadlines, replay.met, replay.late,
                      replay.evaluation, replay.appeal, replay.feedback.get("major_points"), replay.notes)
+
+
+def _unit(policy, *named) -> str | None:
+    """The case's unit: the first one named (feedback's 责任部门, then intake's 承办单位) that is a unit of the
+    policy. Anything else a form says stays in its facts, but no case is addressed or charged to it."""
+    return next((unit for unit in named if unit and unit in policy.units), None)
 
 
 class _Replay:

@@ -44,7 +44,7 @@ def find_overdue(journal, as_of: datetime) -> list[Overdue]:
     found = []
     for case in journal.cases_received(datetime.min, as_of):
         state = case["state"]
-        unit = state.get("unit") or case["facts"].get("unit")
+        unit = state.get("unit")          # a policy unit or None (cases.derive), never an invented one
         for stage, due in state["deadlines"].items():
             if stage not in WINDOWS and stage not in state["met"] and due and datetime.fromisoformat(due) < as_of:
                 found.append(Overdue(case["number"], stage, due, unit))

@@ -84,7 +84,7 @@ def score_month(journal, policy, month: str, now: datetime | None = None) -> lis
         received_before = datetime.fromisoformat(case["received_at"]) < start
         if received_before and not detail:
             continue
-        score = unit_of(state.get("unit") or case["facts"].get("unit"))
+        score = unit_of(state.get("unit"))       # a policy unit or None (cases.derive)
         score.cases.append(number)
         responsibility = None if received_before else state["responsibility"]
         if responsibility == "非责任":
