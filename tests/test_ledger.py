@@ -1,4 +1,5 @@
 """投诉管理台帐 (附件5): columns, real dates, no formulas, rebuilt identically from the archive."""
+import os
 import shutil
 from datetime import datetime
 
@@ -92,18 +93,18 @@ def test_rebuild_from_the_archive_gives_the_same_rows_and_a_new_next_number(tous
 
 
 def test_a_ledger_open_in_excel_is_retried_with_the_next_batch(tousu, form, workspace, monkeypatch):
-    real_replace = sheets.os.replace
+    real_replace = os.replace
 
     def locked(source, target):
         if "投诉管理台帐" in str(target):
             raise PermissionError(13, "locked")
         return real_replace(source, target)
-    monkeypatch.setattr(sheets.os, "replace", locked)
+    monkeypatch.setattr(os, "replace", locked)
     code, lines, output = tousu("process", form(INTAKE, INTAKE_VALUES))
     assert code == 0 and lines[0]["status"] == "accepted" and "正被其他程序" in output
     assert not (workspace / "ledger" / "投诉管理台帐-2026.xlsx").exists()
     assert list((workspace / "ledger").iterdir()) == []          # no half-written file left behind
-    monkeypatch.setattr(sheets.os, "replace", real_replace)
+    monkeypatch.setattr(os, "replace", real_replace)
     tousu("process", form(INTAKE, dict(INTAKE_VALUES, customer_name="乙", phone="13600000000",
                                        received_at=datetime(2025, 12, 1, 9))))
     assert (workspace / "ledger" / "投诉管理台帐-2026.xlsx").exists()      # the pending year caught up

@@ -14,7 +14,6 @@ from pathlib import Path
 import click
 
 from . import cli_text
-
 from .batch import process_batch, rebuild_all
 from .clock import Clock
 from .deadlines import STAGE_NAMES, DeadlineRules

@@ -275,6 +275,16 @@ class Journal:
         return {row["status"]: row["n"] for row in self.db.execute(
             "SELECT status, count(*) AS n FROM files WHERE substr(arrived_at, 1, 10) = ? GROUP BY status", (day,))}
 
+    def forms_received(self, start: datetime, end: datetime) -> list:
+        """[{status, problems}] of the forms that arrived in [start, end), accepted or refused."""
+        return [{"status": row["status"], "problems": json.loads(row["problems"])} for row in self.db.execute(
+            "SELECT status, problems FROM files WHERE arrived_at >= ? AND arrived_at < ? "
+            "AND status IN ('archived', 'refused')", (_iso(start), _iso(end)))]
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database file (before the file is moved into place)."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def recent_refusals(self, limit: int) -> list:
         return [{"file": row["original_name"], "at": row["arrived_at"],
                  "problem": (json.loads(row["problems"]) or [{"message": ""}])[0]["message"]}

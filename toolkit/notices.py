@@ -3,8 +3,8 @@ per overdue case and unit stage, rendered with docxtpl from templates/ and filed
 case folder. A notice already in the case folder is never issued again; a notice is a real document,
 so none is dated in the future. It goes to the case's unit, never to the clerk who took the call, and
 always fits one A4 page: a long 投诉内容 is shortened with a pointer to the case file."""
+import io
 import re
-import shutil
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -13,6 +13,7 @@ from docxtpl import DocxTemplate
 
 from .deadlines import STAGE_NAMES, UNIT_STAGES
 from .errors import FutureNotice
+from .files import write_atomically
 from .paths import TEMPLATES
 
 TEMPLATE = TEMPLATES / "附件4 投诉处理督办通知单.docx"
@@ -106,10 +107,10 @@ def issue_notices(ws, overdue: list[Overdue], as_of: datetime, now: datetime) ->
         document.render(_context(case, journal.latest_facts(item.number, "feedback"), item, ws.relative(folder),
                                  as_of, notice_days), autoescape=True)
         ws.notices.mkdir(parents=True, exist_ok=True)
-        copy = ws.notices / filed.name
-        document.save(copy)
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(copy, filed)
+        buffer = io.BytesIO()
+        document.save(buffer)
+        for place in (ws.notices / filed.name, filed):
+            write_atomically(place, buffer.getvalue())
         item.new = True
         with journal.transaction():
             journal.log(as_of, "notice", item.number, stage=item.stage, file=item.notice)

@@ -107,7 +107,7 @@ def build_journal(ws, path, keep_counters: bool = True) -> Rebuilt:
                 write_counters(ws.archive, counters)
             fresh.log(local_now(), "rebuilt", None, cases=len(numbers), files=result.files,
                       refusals=result.refusals, skipped=len(result.skipped))
-        fresh.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        fresh.checkpoint()
         result.cases = len(numbers)
     finally:
         fresh.close()

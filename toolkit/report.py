@@ -77,15 +77,13 @@ def month_figures(journal, policy, month: str, now: datetime) -> dict:
     handled = [s for s in states if "handling" in s["met"] or s["status"] == "重新处理"]
     callbacks = [f["facts"]["evaluation"] for c in cases for f in journal.case_files(c["number"])
                  if f["kind"] == "callback"]
-    files = journal.db.execute("SELECT status, problems FROM files WHERE arrived_at >= ? AND arrived_at < ? "
-                               "AND status IN ('archived', 'refused')",
-                               (start.isoformat(), end.isoformat())).fetchall()
+    files = journal.forms_received(start, end)
     rates = [
         Rate("投诉处理及时率", sum(1 for s in handled if not s["late"]), len(handled),
              "已处理投诉中调查、处理均按时反馈的件数 / 已处理（已反馈处理结果，含回访不满意后重新处理）件数"),
         Rate("投诉处理满意率", sum(1 for e in callbacks if e in ("满意", "基本满意")), len(callbacks),
              "回访评价为满意或基本满意的次数 / 回访次数"),
-        Rate("投诉信息维护合格率", sum(1 for f in files if f["status"] == "archived" and f["problems"] == "[]"),
+        Rate("投诉信息维护合格率", sum(1 for f in files if f["status"] == "archived" and not f["problems"]),
              len(files), "本月收到的表单中无填写缺陷且受理的份数 / 本月收到的表单份数（含拒收）"),
     ]
     return {

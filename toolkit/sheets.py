@@ -4,7 +4,6 @@ A4 with borders, wrapped text, its title and header repeated and page numbers, a
 atomically. A workbook held open in Excel (locked on Windows) raises WorkbookLocked instead of
 half-writing it."""
 import math
-import os
 from copy import copy
 from datetime import date, datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from .errors import ToolkitError
+from .files import write_atomically
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -190,11 +190,8 @@ def print_setup(ws, title_rows: str | None, columns: int, last_row: int | None =
 
 def save_atomically(book, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.stem}.{os.getpid()}.writing.xlsx")
-    book.save(temp)
     try:
-        os.replace(temp, target)
+        write_atomically(target, book.save)
     except PermissionError:
-        temp.unlink(missing_ok=True)
         raise WorkbookLocked(f"「{target.name}」正被其他程序（如 Excel）打开，本次未能更新；"
                              f"请关闭后重新运行，或等待下一批次自动更新。") from None
