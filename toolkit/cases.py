@@ -88,8 +88,8 @@ def derive(case: dict, files: list, policy) -> CaseState:
     major = staff_major or (bool(auto) and responsibility == "责任")
     return CaseState(case["number"], replay.status, MAJOR if major else MINOR, suspected,
                      _staff_reasons(facts) + [auto[k]["text"] for k in sorted(auto)], responsibility,
-                     _unit(policy, replay.feedback.get("unit"), facts.get("unit")), replay.deadlines, replay.met, replay.late,
-                     replay.evaluation, replay.appeal, replay.feedback.get("major_points"), replay.notes)
+                     _unit(policy, replay.feedback.get("unit"), facts.get("unit")), replay.deadlines, replay.met,
+                     replay.late, replay.evaluation, replay.appeal, replay.feedback.get("major_points"), replay.notes)
 
 
 def _unit(policy, *named) -> str | None:

@@ -370,14 +370,16 @@ def watch(poll, once, settle, workspace, as_json):
     """
     ws = _open(workspace)
     configure_logging(ws, console=not as_json)
-    watcher = Watcher(ws, Clock.from_env(), poll, settle,
-                      on_receipt=(lambda r: click.echo(json.dumps(r.to_json(), ensure_ascii=False))) if as_json else None)
+    def print_receipt(receipt):
+        click.echo(json.dumps(receipt.to_json(), ensure_ascii=False))
+    watcher = Watcher(ws, Clock.from_env(), poll, settle, on_receipt=print_receipt if as_json else None)
     signal.signal(signal.SIGTERM, watcher.stop)
     signal.signal(signal.SIGINT, watcher.stop)
     if once:
         click.echo(f"正在处理 {ws.inbox} 中的现有文件……", err=True)
     else:
-        click.echo(f"正在监视 {ws.inbox}（{'轮询 ' + str(poll) + ' 秒' if poll else '文件通知'}）；Ctrl+C 停止。", err=True)
+        how = f"轮询 {poll} 秒" if poll else "文件通知"
+        click.echo(f"正在监视 {ws.inbox}（{how}）；Ctrl+C 停止。", err=True)
     sys.exit(watcher.run(once=once))
 
 
@@ -394,7 +396,8 @@ def status(workspace, as_json):
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False))
         return
-    click.echo(f"待处理：{len(info['pending'])} 个文件" + (f"（{'、'.join(info['pending'])}）" if info["pending"] else ""))
+    names = f"（{'、'.join(info['pending'])}）" if info["pending"] else ""
+    click.echo(f"待处理：{len(info['pending'])} 个文件{names}")
     for item in info["held"]:
         click.echo(f"未能处理（留在收件箱）：{item['file']}：{item['reason']}")
     if info["in_subfolders"]:
@@ -402,7 +405,8 @@ def status(workspace, as_json):
     if info["unfinished"]:
         click.echo(f"处理中断、待完成：{'、'.join(info['unfinished'])}（监视程序启动时自动完成）")
     if info["ledgers_pending"]:
-        click.echo(f"待更新的台帐年份：{'、'.join(map(str, info['ledgers_pending']))}（下一批次或 tousu ledger rebuild 时更新）")
+        years = "、".join(map(str, info["ledgers_pending"]))
+        click.echo(f"待更新的台帐年份：{years}（下一批次或 tousu ledger rebuild 时更新）")
     click.echo(f"今日：受理 {info['today']['accepted']} 份，拒收 {info['today']['refused']} 份")
     for item in info["recent_refusals"]:
         click.echo(f"最近拒收：{item['file']}（{item['at'].replace('T', ' ')}）{item['problem']}")

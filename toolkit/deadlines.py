@@ -6,6 +6,7 @@ whose limit is "要求办结日期" uses the limits of the policy's fallback_cla
 day after it."""
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from .calendar import WorkCalendar
 from .policy import REQUIRED_DATE, Policy
@@ -64,7 +65,7 @@ class DeadlineRules:
     def intake(self, channel_class: str, severity: str, received: datetime,
                required: date | None = None) -> Deadlines:
         """Investigation and handling deadlines, known from the moment of receipt."""
-        limit = lambda stage: self.limit(channel_class, severity, stage, required)
+        limit = partial(self.limit, channel_class, severity, required=required)
         investigation = self.after(received, limit("investigation"), required)
         return Deadlines(investigation, self.after(investigation, limit("handling"), required))
 

@@ -36,7 +36,8 @@ NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
       "p": "http://schemas.openxmlformats.org/package/2006/relationships"}
 # Children of <worksheet> that must follow <legacyDrawing> (ECMA-376 CT_Worksheet order).
-AFTER_LEGACY = re.compile(r"<(legacyDrawingHF|drawingHF|picture|oleObjects|controls|webPublishItems|tableParts|extLst)\b")
+AFTER_LEGACY = re.compile(
+    r"<(legacyDrawingHF|drawingHF|picture|oleObjects|controls|webPublishItems|tableParts|extLst)\b")
 
 
 def write_excel_workbook(target: Path) -> Path:

@@ -21,7 +21,8 @@ SHEET = "xl/worksheets/sheet1.xml"
 DOCUMENT = "word/document.xml"
 VALUES = {"customer_name": "陈美华", "address": "三明市梅列区列东街28号", "phone": "13805931234",
           "target": "抄表班", "received_at": datetime(2026, 11, 20, 15, 30), "channel": "客服热线",
-          "receiver": "林晓燕", "severity": "非重大", "content": "抄表员未入户抄表，疑似估抄。", "demand": "重新核实读数。"}
+          "receiver": "林晓燕", "severity": "非重大", "content": "抄表员未入户抄表，疑似估抄。",
+          "demand": "重新核实读数。"}
 
 
 def _form(path: Path) -> Path:

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import stat
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from glob import escape as glob_escape
@@ -111,10 +112,8 @@ def leftover_claims(ws) -> list[Claim]:
     for entry in sorted(_entries(ws.claims), key=lambda e: e.name):
         files = [Path(e.path) for e in _entries(Path(entry.path))]
         if not files:
-            try:
+            with suppress(OSError):
                 os.rmdir(entry.path)
-            except OSError:
-                pass
             continue
         found.append(Claim(entry.name, files[0]))
     return found

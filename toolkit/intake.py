@@ -88,8 +88,9 @@ def register_intake(journal, pattern: NumberPattern, assessment: Assessment, rea
     number = assessment.stated_number
     case = journal.case(number) if number else None
     if case is not None and not _same_customer(case, assessment):
+        owner = case["facts"].get("customer_name") or "未具名"
         raise FormRefused([error("投诉编号", where,
-                                 f"投诉编号「{number}」已属于另一位客户的投诉（{case['facts'].get('customer_name') or '未具名'}），"
+                                 f"投诉编号「{number}」已属于另一位客户的投诉（{owner}），"
                                  f"请核对编号；新投诉请留空由系统编号。")])
     if case is None:
         number = (number and _renumbered(journal, assessment)) or journal.issue_number(pattern, assessment.received_at)

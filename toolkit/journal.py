@@ -206,7 +206,8 @@ class Journal:
         return [self._case(row) for row in rows]
 
     def years(self) -> list[int]:
-        return [int(row[0]) for row in self.db.execute("SELECT DISTINCT substr(received_at, 1, 4) FROM cases ORDER BY 1")]
+        rows = self.db.execute("SELECT DISTINCT substr(received_at, 1, 4) FROM cases ORDER BY 1")
+        return [int(row[0]) for row in rows]
 
     def set_auto(self, number: str, auto: dict) -> None:
         self.db.execute("UPDATE cases SET auto = ? WHERE number = ?", (_json(auto), number))

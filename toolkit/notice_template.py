@@ -62,7 +62,8 @@ def write_notice_template(path: Path) -> Path:
     _cell(table, 7, 0, "反馈人：", span=4, height_lines=1)
     _cell(table, 8, 0, "责任部门", True), _cell(table, 8, 1, "{{ unit }}"), _cell(table, 8, 2, "责任人", True)
     _cell(table, 8, 3, "{{ person }}")
-    _cell(table, 9, 0, "责任部门", True), _cell(table, 9, 1, ""), _cell(table, 9, 2, "责任人", True), _cell(table, 9, 3, "")
+    for col, (text, bold) in enumerate((("责任部门", True), ("", False), ("责任人", True), ("", False))):
+        _cell(table, 9, col, text, bold)
     for row in table.rows:
         row.cells[0].width = row.cells[2].width = Cm(3)
         row.cells[1].width = row.cells[3].width = Cm(5)

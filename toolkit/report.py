@@ -164,7 +164,8 @@ def _trend_sheet(book, figures: dict) -> None:
 
 
 def _case_sheet(book, title: str, heading: str, cases: list) -> None:
-    write_table(book.create_sheet(title), ["投诉编号", "受理时间", "客户姓名", "联系电话", "状态", "责任部门", "重大依据"],
+    headers = ["投诉编号", "受理时间", "客户姓名", "联系电话", "状态", "责任部门", "重大依据"]
+    write_table(book.create_sheet(title), headers,
                 [[c["number"], datetime.fromisoformat(c["received_at"]), c["facts"].get("customer_name"),
                   c["facts"].get("phone"), c["state"]["status"], c["state"].get("unit"),
                   "；".join(c["state"]["major_reasons"])] for c in cases],

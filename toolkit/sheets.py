@@ -66,7 +66,8 @@ def text_width(value) -> int:
 
 
 STYLES = {
-    "title": {"font": Font(name=FONT, size=16, bold=True), "alignment": Alignment(horizontal="center", vertical="center")},
+    "title": {"font": Font(name=FONT, size=16, bold=True),
+              "alignment": Alignment(horizontal="center", vertical="center")},
     "header": {"font": Font(name=FONT, size=10, bold=True), "fill": HEADER_FILL, "border": BOX,
                "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True)},
     "body": {"font": Font(name=FONT, size=10), "border": BOX, "alignment": Alignment(vertical="top", wrap_text=True)},

@@ -72,7 +72,7 @@ def _journal_findings(live: dict, rebuilt: dict) -> list[Finding]:
         elif mine is None:
             found.append(Finding(where, "归档中有，日志中没有"))
         elif mine != truth:
-            fields = [FILE_FIELDS[i] for i, (a, b) in enumerate(zip(mine, truth)) if a != b]
+            fields = [FILE_FIELDS[i] for i, (a, b) in enumerate(zip(mine, truth, strict=True)) if a != b]
             found.append(Finding(where, f"日志与归档记录不一致：{'、'.join(fields)}"))
     for number in sorted(set(live["cases"]) | set(rebuilt["cases"])):
         mine, truth = live["cases"].get(number), rebuilt["cases"].get(number)
@@ -95,8 +95,8 @@ def _ledger_findings(ws, journal: Journal) -> list[Finding]:
             continue
         try:
             book = openpyxl.load_workbook(path, read_only=True)
-            listed = {str(v) for sheet in book.worksheets for (v,) in sheet.iter_rows(min_col=2, max_col=2, values_only=True)
-                      if v and str(v) != "投诉编号"}
+            listed = {str(v) for sheet in book.worksheets
+                      for (v,) in sheet.iter_rows(min_col=2, max_col=2, values_only=True) if v and str(v) != "投诉编号"}
             book.close()
         except Exception as exc:  # noqa: BLE001 - any unreadable workbook is a finding
             found.append(Finding(ws.relative(path), f"台帐无法读取（{type(exc).__name__}）"))

@@ -279,7 +279,9 @@ class Watcher:
     def _held_back(self, held: dict, path: Path) -> bool:
         """A file that could not be moved is tried again only every HELD_RETRY seconds."""
         entry = held.get(printable(path.name))
-        return entry is not None and (self.clock.now() - datetime.fromisoformat(entry["at"])).total_seconds() < HELD_RETRY
+        if entry is None:
+            return False
+        return (self.clock.now() - datetime.fromisoformat(entry["at"])).total_seconds() < HELD_RETRY
 
     def _busy(self) -> bool:
         held = read_held(self.ws)

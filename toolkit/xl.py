@@ -95,13 +95,15 @@ def submit(book=None, wait: float = RECEIPT_WAIT, clock: Clock = Clock()):
     while (receipt_path := find_receipt(ws_root / "receipts", name)) is None and time.monotonic() < deadline:
         time.sleep(0.2)
     if receipt_path is None:
-        return _show(book, "回执", [["已放入收件箱", name], ["说明", "监视程序尚未处理，请稍后查看 receipts/ 中的回执。"]])
+        return _show(book, "回执", [["已放入收件箱", name],
+                                    ["说明", "监视程序尚未处理，请稍后查看 receipts/ 中的回执。"]])
     receipt = json.loads(receipt_path.read_text(encoding="utf-8"))
     if receipt["status"] == "accepted" and receipt.get("number_cell") and "!" not in receipt["number_cell"] \
             and receipt["number_cell"][:1].isalpha():
         book.sheets.active.range(receipt["number_cell"]).value = as_text(receipt["number"])
     rows = [["结果", {"accepted": "已受理", "refused": "已拒收", "duplicate": "重复提交"}[receipt["status"]]],
-            ["投诉编号", receipt["number"]], ["投诉性质", receipt["severity"]], ["案件状态", receipt.get("case_status")]]
+            ["投诉编号", receipt["number"]], ["投诉性质", receipt["severity"]],
+            ["案件状态", receipt.get("case_status")]]
     rows += [[DEADLINE_TEXT[stage], datetime.fromisoformat(due)] for stage, due in receipt["deadlines"].items() if due]
     rows += [[f"{'拒收原因' if p['level'] == 'error' else '填写缺陷'}：{p['field']}", f"{p['cell']} {p['message']}"]
              for p in receipt["problems"]]

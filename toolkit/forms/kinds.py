@@ -107,8 +107,9 @@ def _intake_severity(reading, env):
         reading.add(defect(fv.spec.label, fv.where, "重大投诉与非重大投诉同时勾选，已按重大投诉处理，请只勾选一项。"))
         fv.value = "重大"
     if rules and fv.value != "重大":
+        which = "、".join(map(str, rules))
         reading.add(defect(fv.spec.label, fv.where,
-                           f"重大情形填了第{'、'.join(map(str, rules))}项，但投诉类别未勾选重大投诉，已按重大投诉处理。"))
+                           f"重大情形填了第{which}项，但投诉类别未勾选重大投诉，已按重大投诉处理。"))
         fv.value = "重大"
     if fv.value is None:
         fv.value = "非重大"

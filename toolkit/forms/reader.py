@@ -146,7 +146,7 @@ def _locate(page: Page, kind) -> dict:
         seen = {}
         by_grid = [_label_cells(grid, by_label, pattern, seen, values) for grid in page.grids]
     found: dict = {}
-    for grid, labels in zip(page.grids, by_grid):
+    for grid, labels in zip(page.grids, by_grid, strict=True):
         for cell in grid.distinct():
             for spec, inline, prefix in labels.get(id(cell), ()):
                 if spec.key in found and found[spec.key].raw is not None:
@@ -188,7 +188,7 @@ def _values_like_labels(grids: list, by_grid: list) -> set:
     value when it prints an alias (电话, never the field's own label 联系方式) and is a stray among
     values (see _stray)."""
     claims, strays, order = {}, set(), 0    # field key -> [(in a slot, -lined up, alias, order, cell id)]
-    for grid, labels in zip(grids, by_grid):
+    for grid, labels in zip(grids, by_grid, strict=True):
         slots = _value_slots(grid, labels)
         cells = [cell for cell in grid.distinct() if id(cell) in labels]
         rows, cols = Counter(cell.row for cell in cells), Counter(cell.col for cell in cells)
