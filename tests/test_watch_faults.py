@@ -307,3 +307,49 @@ def test_the_watch_log_rotates(tmp_path):
         for h in log.handlers[:]:
             log.removeHandler(h)
             h.close()
+
+
+# ------------------------------------------------------------------ found in review
+def test_a_ledger_that_cannot_be_written_never_hides_the_number(tousu, form, workspace, monkeypatch):
+    def read_only(ws, year, now):
+        raise PermissionError(30, "Read-only file system", str(ws.ledger / f"投诉管理台帐-{year}.xlsx"))
+    monkeypatch.setattr(batch, "write_ledger", read_only)
+    code, lines, output = tousu("process", form(INTAKE, INTAKE_VALUES))
+    assert code == 0 and lines[0]["number"] == "TS2026110001"
+    assert "2026 年台帐暂时无法更新" in output and "Traceback" not in output
+    assert batch.stale_years(Workspace.open(workspace)) == {2026}
+
+
+def test_watch_once_ends_while_a_file_keeps_changing(tmp_path, monkeypatch):
+    ws = Workspace.open(tmp_path / "ws")
+    growing = ws.inbox / "还在复制.xlsx"
+    stop = threading.Event()
+
+    def keep_writing():
+        while not stop.is_set():
+            with open(growing, "ab") as fh:
+                fh.write(b"x")
+            time.sleep(0.05)
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    monkeypatch.setattr("toolkit.watcher.ONCE_LIMIT", 1.0)
+    try:
+        started = time.monotonic()
+        assert Watcher(ws, CLOCK, settle=0.3).run(once=True) == 0
+        assert time.monotonic() - started < 10
+    finally:
+        stop.set()
+        writer.join()
+    assert growing.exists()                              # left for the next run, never refused half-written
+
+
+def test_a_stray_case_folder_at_the_next_number_is_skipped_not_blamed_on_the_clerk(tousu, form, workspace):
+    tousu("process", form(INTAKE, dict(INTAKE_VALUES, customer_name="甲", phone="13900000001")))
+    stray = workspace / "archive/2026/11/TS2026110002"
+    stray.mkdir(parents=True)
+    (stray / "TS2026110002-受理记录单-v1.xlsx").write_bytes(b"put here by hand")
+    code, lines, _ = tousu("process", form(INTAKE, dict(INTAKE_VALUES, customer_name="乙", phone="13900000002")))
+    assert (code, lines[0]["status"], lines[0]["number"]) == (0, "accepted", "TS2026110003")
+    assert (stray / "TS2026110002-受理记录单-v1.xlsx").read_bytes() == b"put here by hand"
+    code, lines, _ = tousu("verify")
+    assert code == 1 and any("TS2026110002" in f["path"] for f in lines[0]["findings"])

@@ -6,6 +6,7 @@ crash left in ledger/ are removed. A ledger locked by Excel stays pending and is
 from pathlib import Path
 
 from .clock import Clock
+from .errors import WorkspaceUnavailable
 from .files import write_atomically
 from .ledger import case_years, ledger_path, write_ledger
 from .process import process
@@ -56,6 +57,9 @@ def refresh_ledgers(ws, years, now) -> list[str]:
                 write_ledger(ws, year, now)
             except WorkbookLocked as locked:
                 messages.append(str(locked))
+                still.add(year)
+            except OSError as exc:                 # the ledger folder cannot be written: the forms are filed
+                messages.append(str(WorkspaceUnavailable.from_os(exc, f"{year} 年台帐暂时无法更新，下次自动重试")))
                 still.add(year)
         _write_pending(ws, still)
     return messages

@@ -34,6 +34,11 @@ def write_atomically(path: Path, data, sync_folder: bool = True) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(temp, path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        if not exc.filename:                 # a writer that failed deep inside (a zip on a full disk)
+            exc.filename = str(path)
+        raise
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

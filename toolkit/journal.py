@@ -79,8 +79,11 @@ def _json(value) -> str:
 
 
 class Journal:
-    def __init__(self, path: Path, readonly: bool = False):
+    def __init__(self, path: Path, readonly: bool = False, taken=None):
+        """`taken(number, moment)`: whether the archive already holds that number (a case folder the
+        journal does not know); such a number is never issued."""
         self.path = path
+        self.taken = taken or (lambda number, moment: False)
         try:
             if readonly:
                 self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60,
@@ -153,7 +156,7 @@ class Journal:
         period = pattern.period(moment)
         row = self.db.execute("SELECT last FROM sequences WHERE period = ?", (period,)).fetchone()
         seq = (row["last"] if row else 0) + 1
-        while self.case(number := pattern.format(moment, seq)) is not None:
+        while self.case(number := pattern.format(moment, seq)) is not None or self.taken(number, moment):
             seq += 1
         self._advance(period, seq)
         return number

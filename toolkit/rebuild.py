@@ -120,7 +120,7 @@ def rebuild_journal(ws) -> Rebuilt:
     with ws.locked() as journal:
         journal.close()
         result = rebuild_journal_at(ws, ws.journal_path)
-        ws.reopen_writer()
+        ws.reopen_writer(_writer(ws, ws.journal_path))
     return result
 
 
@@ -155,11 +155,15 @@ def _is_behind(ws, journal: Journal) -> bool:
     return False
 
 
+def _writer(ws, path) -> Journal:
+    return Journal(path, taken=lambda number, moment: ws.case_folder(number, moment.year, moment.month).exists())
+
+
 def open_current(ws) -> Journal:
     """The writable journal, agreeing with the archive. Call with the workspace lock held."""
     path = ws.journal_path
     try:
-        journal = Journal(path)
+        journal = _writer(ws, path)
         try:
             recover(ws, journal)
             if not _is_behind(ws, journal):
@@ -175,13 +179,18 @@ def open_current(ws) -> Journal:
     except JournalUnusable:
         _set_aside(path)
     rebuild_journal_at(ws, path)
-    return Journal(path)
+    return _writer(ws, path)
 
 
 def rebuild_journal_at(ws, path) -> Rebuilt:
     """Build the journal beside `path`, then swap it in. Only while no writable connection is open."""
     beside = path.with_name(path.name + ".rebuild")
-    result = build_journal(ws, beside)
+    try:
+        result = build_journal(ws, beside)
+    except BaseException:
+        for leftover in (beside, *(beside.with_name(beside.name + s) for s in ("-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
+        raise
     for stale in (path.with_name(path.name + s) for s in ("-wal", "-shm")):
         stale.unlink(missing_ok=True)
     os.replace(beside, path)

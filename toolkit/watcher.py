@@ -29,6 +29,7 @@ from watchdog.observers.polling import PollingObserver
 
 from .batch import mark_pending, refresh_ledgers
 from .clock import Clock
+from .archive import ArchiveConflict
 from .errors import CalendarError, WorkspaceUnavailable
 from .files import printable
 from .forms.safety import check_size, refuse
@@ -53,6 +54,7 @@ BROKEN_AFTER = 2.0      # seconds past settling after which a file that is still
 RETRY_DELAYS = (1.0, 3.0)   # seconds before the 2nd and 3rd attempt at a file that failed; then it is refused
 ENVIRONMENT_PAUSE = (1.0, 30.0)
 HELD_RETRY = 300.0      # seconds between tries at an inbox file that could not be moved
+ONCE_LIMIT = 60.0       # `--once` waits this long at most for files still being written, then leaves them
 LOG_BYTES, LOG_BACKUPS = 5 * 1024 * 1024, 5
 log = logging.getLogger("tousu.watch")
 
@@ -203,6 +205,8 @@ class Watcher:
             self._finish(taken, receipt)
         except CalendarError as exc:                 # the office's calendar lacks a year: one clear outcome
             self._refuse(taken, f"{exc}（表单本身无误：服务管理办公室补充日历后，请重新放入本表单。）")
+        except ArchiveConflict as exc:               # the archive holds a file the journal does not know:
+            self._hold(taken, str(exc))              # never the clerk's fault, never overwritten
         except Exception as exc:                     # noqa: BLE001 - the boundary of one file
             failure = environment_failure(exc)
             if failure is not None:
@@ -216,10 +220,21 @@ class Watcher:
             else:
                 log.warning(f"{printable(taken.name)} 处理失败，稍后重试：{printable(detail)}")
 
+    def _hold(self, taken: Claim, reason: str) -> None:
+        """Keep a claimed file aside (logged once, shown by `tousu status`) and try again later."""
+        held = read_held(self.ws)
+        name = printable(taken.name)
+        if name not in held:
+            log.error(f"{name} 暂不处理：{reason}")
+        held[name] = {"reason": reason, "at": self.clock.now().isoformat(timespec="seconds")}
+        write_held(self.ws, held)
+        self.attempts.failures[taken.id] = (0, time.monotonic() + HELD_RETRY, reason)
+
     def _answer_special_files(self) -> None:
         """Links and other special files: answered once in place (receipt, log line, `tousu status`)."""
         held = read_held(self.ws)
         present = {printable(entry.name) for entry in self.ws.inbox.iterdir()}
+        present |= {printable(c.name) for c in leftover_claims(self.ws)}
         changed = any(name not in present for name in held)
         held = {name: entry for name, entry in held.items() if name in present}
         for path in special_files(self.ws):
@@ -284,15 +299,21 @@ class Watcher:
         return (self.clock.now() - datetime.fromisoformat(entry["at"])).total_seconds() < HELD_RETRY
 
     def _busy(self) -> bool:
+        """Whether files are still settling or waiting for a retry (files held back do not count)."""
         held = read_held(self.ws)
         waiting = [p for p in self.settler.seen if not self._held_back(held, p)]
-        return bool(waiting) or self.attempts.waiting > 0 or bool(leftover_claims(self.ws))
+        retrying = [c for c in leftover_claims(self.ws) if printable(c.name) not in held]
+        return bool(waiting) or bool(retrying)
+
+    def _waiting_names(self) -> list[str]:
+        return [printable(p.name) for p in self.settler.seen] + [printable(c.name) for c in leftover_claims(self.ws)]
 
     def run(self, once: bool = False) -> int:
         """Watch until stopped (or, with `once`, until the inbox is done). Returns the exit code."""
         observer = PollingObserver(timeout=self.poll) if self.poll else Observer()
         observer.schedule(Wake(self.wake), str(self.ws.inbox), recursive=False)
         observer.start()
+        started = time.monotonic()
         log.info(f"{self.clock.now():%Y-%m-%d %H:%M:%S} 开始监视 {self.ws.inbox}"
                  f"（{'轮询 ' + str(self.poll) + ' 秒' if self.poll else '文件通知'}）")
         try:
@@ -314,6 +335,9 @@ class Watcher:
                     continue
                 busy = self._busy()
                 if once and not busy:
+                    break
+                if once and time.monotonic() - started > ONCE_LIMIT:
+                    log.warning(f"仍有文件在写入或等待重试，留待下次处理：{'、'.join(self._waiting_names())}")
                     break
                 self.wake.wait(timeout=min(self.rescan, max(self.settler.settle / 2, 0.05)) if busy else self.rescan)
                 self.wake.clear()

@@ -123,11 +123,11 @@ class Workspace:
             self._reader_identity = _identity(self.journal_path)
         return self._reader
 
-    def reopen_writer(self) -> Journal:
-        """After the journal file was replaced under the lock (a rebuild)."""
+    def reopen_writer(self, journal: Journal) -> Journal:
+        """After the journal file was replaced under the lock (a rebuild): `journal` is the new one."""
         self._writer.close()
-        self._writer = Journal(self.journal_path)
-        return self._writer
+        self._writer = journal
+        return journal
 
     def close(self) -> None:
         if self._reader is not None:
