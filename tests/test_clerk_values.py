@@ -48,6 +48,10 @@ REF = datetime(2026, 11, 21, 9, 0)
     ("不认可", "不满意"),
     ("满意□ 基本满意□ 不满意☑", "不满意"),
     ("满意☑ 不满意□", "满意"),
+    ("客户不太认可处理结果", "不满意"),       # found in review: 认可 negated like 满意
+    ("满意度低", "不满意"),
+    ("满意度较差", "不满意"),
+    ("满意度高", "满意"),
 ])
 def test_evaluation_phrases(typed, meaning):
     assert Evaluation().convert(typed, None) == meaning
@@ -58,8 +62,10 @@ def test_evaluation_phrases(typed, meaning):
     "没有不满",                                              # a double negation says too little
     "对态度满意，对结果不满意",                              # says two
     "满意☑ 不满意☑",                                         # two boxes ticked
+    "满意度一般",                                           # found in review
 ])
 def test_ambiguous_evaluations_ask_for_a_tick(typed):
+    """Each of these says neither one answer nor another."""
     with pytest.raises(ValueIssue, match="请在 满意/基本满意/不满意 中勾选一项"):
         Evaluation().convert(typed, None)
 

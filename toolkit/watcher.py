@@ -46,7 +46,7 @@ from .inbox import (
     write_receipt,
 )
 from .ledger import case_years
-from .process import process, record_refusal_of
+from .process import new_submission_id, process, record_refusal_of
 from .receipt import Receipt
 
 ZIP_SUFFIXES = (".xlsx", ".xlsm", ".docx")
@@ -242,7 +242,8 @@ class Watcher:
             if name in held:
                 continue
             reason = describe_special(path)
-            receipt = Receipt(name, "refused", problems=[refuse(reason)], submission=f"special-{len(held) + 1}")
+            receipt = Receipt(name, "refused", problems=[refuse(reason)],
+                              submission=new_submission_id(self.clock.now()))
             write_receipt(self.ws, name, receipt)
             held[name] = {"reason": reason, "at": self.clock.now().isoformat(timespec="seconds")}
             log.warning(f"{name} 未处理：{reason}")

@@ -195,9 +195,9 @@ EVALUATION_OPTIONS = (("满意", ("满意",)), ("基本满意", ("基本满意",
 # What clerks write for a callback's 客户评价, most specific first; each match is masked before the next
 # looks, so 不太满意 is not also read as 满意. None: a double negation (没有不满), which says too little.
 _EVALUATION_PHRASES = (
-    (None, re.compile(r"(?:没有|没|无|并无|并非|不是)不满")),
-    ("不满意", re.compile(r"(?:不|没有?|未|毫不)(?:是|太|很|大|够|怎么|甚|十分|非常|算|完全)*满意|不满|"
-                         r"(?<![没无])有(?:意见|异议)|不认可|不接受|差评")),
+    (None, re.compile(r"(?:没有|没|无|并无|并非|不是)不满|满意度(?:一般|中等|还行|尚可|普通)")),
+    ("不满意", re.compile(r"(?:不|没有?|未|毫不)(?:是|太|很|大|够|怎么|甚|十分|非常|算|完全)*(?:满意|认可|接受)|不满|"
+                         r"(?<![没无])有(?:意见|异议)|满意度(?:很|较|比较|偏|太)?(?:低|差|不高)|差评")),
     ("基本满意", re.compile(r"(?:基本上?|比较|较为?|还算|还比较|还|尚算?|大致|大体|勉强|一般)满意|基本认可")),
     ("满意", re.compile(r"满意|认可")),
 )
