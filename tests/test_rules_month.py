@@ -6,7 +6,7 @@ day 0 = date of 受理时间, ending 23:59:59)."""
 from datetime import datetime
 
 import pytest
-from conftest import FEEDBACK_VALUES, INTAKE_VALUES
+from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
 
 from toolkit.forms.kinds import FEEDBACK, INTAKE
 from toolkit.scoring import UNASSIGNED, score_month, warnings
@@ -103,3 +103,23 @@ def test_unassigned_points_come_with_a_warning(office, workspace):
     assert warnings(scores) == [("1 件投诉未指定承办单位（TS2026110002），其扣分 0.5 分仅列示、未计入任何单位；"
                                  "请在受理记录单填写承办单位或在反馈单填写责任部门。")]
     assert warnings(score_month(ws.journal, ws.policy, "2026-12", datetime(2026, 12, 31, 12))) == []
+
+
+def test_a_missed_promise_is_a_lapse_of_its_own_charged_in_its_month(tousu, form, monkeypatch):
+    """Found in review: investigation fed back late by a plan (charged in November), then the promised
+    completion (12-01) never reported — a second lapse, charged in December."""
+    tousu("process", form(INTAKE, dict(INTAKE_VALUES, unit="客户创值赋能群", received_at=datetime(2026, 11, 10, 9))))
+    tousu("process", form(FEEDBACK, dict(FEEDBACK_VALUES, received_at=datetime(2026, 11, 10, 9), completion="未办结",
+                                         promised_date="2026-12-01", result="已制定方案，待配件到货。",
+                                         feedback_date=datetime(2026, 11, 14, 9), **REVIEWED)))
+    monkeypatch.setenv("TOUSU_NOW", "2026-12-31T12:00:00")
+    november, december = _late_lines(tousu, "2026-11"), _late_lines(tousu, "2026-12")
+    # own channel 非重大: investigation due 11-13, fed back 11-14 -> late; the plan met handling (due 11-16)
+    assert november == [("TS2026110001", 0.5, "调查反馈时限2026-11-13 23:59，实际反馈2026-11-14 09:00")]
+    assert december == [("TS2026110001", 0.5, "承诺办结时限2026-12-01 23:59，期末仍未反馈")]
+
+
+def _late_lines(tousu, month):
+    _, lines, _ = tousu("score", "--month", month)
+    return [(line["number"], line["points"], line["reason"].split("（", 1)[1].split("）")[0])
+            for unit in lines[0]["units"] for line in unit["lines"] if "未在时限内反馈" in line["reason"]]

@@ -56,15 +56,22 @@ def late_stages(state: dict, as_of: datetime) -> list:
     return late
 
 
-def _late_line(state: dict, start: datetime, as_of: datetime) -> str | None:
-    """The detail of the case's late line when it is booked in the period from `start`: a case is
-    charged once, in the month in which its first overdue deadline passed (SPEC §7); the line lists
-    every stage overdue by then."""
-    late = [item for item in late_stages(state, as_of) if datetime.fromisoformat(item[1]) < as_of]
-    if not late or datetime.fromisoformat(min(due for _, due, _ in late)) < start:
-        return None
-    return "；".join(f"{STAGE_NAMES[s]}时限{due[:16].replace('T', ' ')}，"
-                    + (f"实际反馈{met[:16].replace('T', ' ')}" if met else "期末仍未反馈") for s, due, met in late)
+def _late_lines(state: dict, start: datetime, as_of: datetime) -> list[str]:
+    """One line per lapse booked in the period from `start`. A lapse is a feedback that came after its
+    deadline — the stages one late feedback met are one lapse (a 反馈单 late for 调查 and 处理 costs 0.5, as
+    the hand-worked month of issue 5 has it) — or the stages still missing at as_of, together; a later
+    lapse of the same case (a missed 承诺办结) is charged again. Each is booked in the month in which its
+    first deadline passed (SPEC §7)."""
+    lapses: dict = {}
+    for stage, due, met in late_stages(state, as_of):
+        lapses.setdefault(met, []).append((stage, due, met))
+    lines = []
+    for stages in lapses.values():
+        if start <= datetime.fromisoformat(min(due for _, due, _ in stages)) < as_of:
+            lines.append("；".join(f"{STAGE_NAMES[s]}时限{due[:16].replace('T', ' ')}，"
+                                  + (f"实际反馈{met[:16].replace('T', ' ')}" if met else "期末仍未反馈")
+                                  for s, due, met in stages))
+    return lines
 
 
 def score_month(journal, policy, month: str, now: datetime | None = None) -> list[UnitScore]:
@@ -80,9 +87,9 @@ def score_month(journal, policy, month: str, now: datetime | None = None) -> lis
     major_points = Decimal(str(policy.section("scoring")["major_points"]))
     for case in journal.cases_received(EARLIEST, end):
         state, number = case["state"], case["number"]
-        detail = _late_line(state, start, as_of)
+        late_lines = _late_lines(state, start, as_of)
         received_before = datetime.fromisoformat(case["received_at"]) < start
-        if received_before and not detail:
+        if received_before and not late_lines:
             continue
         score = unit_of(state.get("unit"))       # a policy unit or None (cases.derive)
         score.cases.append(number)
@@ -102,7 +109,7 @@ def score_month(journal, policy, month: str, now: datetime | None = None) -> lis
             n = score.responsible
             score.add(number, f"责任投诉当月第{n}起：前3起每起1分，第4起起每起1.5分（办法10.1）",
                       Decimal("1.5") if n > 3 else 1)
-        if detail:
+        for detail in late_lines:
             score.late += 1
             score.add(number, f"未在时限内反馈（{detail}），每起扣0.5分（办法10.1备注）", Decimal("0.5"))
         appeal = {} if received_before else state.get("appeal") or {}
