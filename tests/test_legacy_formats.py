@@ -1,0 +1,152 @@
+"""Legacy formats (SPEC §3): .xls, BIFF-compatible WPS .et and .ods are read with python-calamine, .doc/.wps
+through LibreOffice; the archive keeps the file as received byte for byte and a numbered .xlsx/.docx twin
+beside it, with one sidecar on the twin. Encrypted OLE files stay refused."""
+import hashlib
+import json
+import shutil
+import subprocess
+from datetime import datetime
+
+import openpyxl
+import pytest
+from conftest import INTAKE_VALUES, archived_files
+
+from toolkit.forms.grid import load
+from toolkit.forms.kinds import INTAKE
+from toolkit.forms.safety import sniff
+
+xlwt = pytest.importorskip("xlwt", reason="xlwt (writes .xls for the tests) is not installed")
+SOFFICE = shutil.which("soffice")
+needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+NUMBER = "TS2026110001"
+ARCHIVED = f"archive/2026/11/{NUMBER}/{NUMBER}-{INTAKE.name}-v1"
+
+
+def annex_xls(path, phone=13805931234):
+    """An intake laid out as the annex in a BIFF8 workbook: merged title and value cells, a hidden sheet
+    whose labels must not leak, the time as a real date, the phone typed as a number."""
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("受理记录单")
+    sheet.write_merge(0, 0, 0, 3, INTAKE.title)
+    rows = [("客户姓名", INTAKE_VALUES["customer_name"]), ("客户地址", INTAKE_VALUES["address"]),
+            ("联系方式", phone), ("投诉对象", INTAKE_VALUES["target"]), ("投诉编号", None),
+            ("受理时间", INTAKE_VALUES["received_at"]), ("受理渠道", INTAKE_VALUES["channel"]),
+            ("受理人", INTAKE_VALUES["receiver"]), ("投诉类别", "非重大投诉"),
+            ("投诉内容", INTAKE_VALUES["content"]), ("客户要求", INTAKE_VALUES["demand"])]
+    dated = xlwt.easyxf(num_format_str="yyyy-mm-dd hh:mm")
+    for r, (label, value) in enumerate(rows, start=1):
+        sheet.write(r, 0, label)
+        if isinstance(value, datetime):
+            sheet.write_merge(r, r, 1, 3, value, dated)
+        else:
+            sheet.write_merge(r, r, 1, 3, value)
+    hidden = book.add_sheet("旧稿")
+    hidden.write(0, 0, "客户姓名")
+    hidden.write(0, 1, "不该读到")
+    hidden.visibility = 1
+    book.save(str(path))
+    return path
+
+
+def convert(path, fmt, out):
+    """LibreOffice's conversion of `path` to `fmt` in `out` (a private profile, with a time limit)."""
+    out.mkdir(exist_ok=True)
+    subprocess.run([SOFFICE, f"-env:UserInstallation={(out / 'profile').as_uri()}", "--headless",
+                    "--convert-to", fmt, "--outdir", str(out), str(path)], check=True, timeout=120,
+                   capture_output=True)
+    return out / f"{path.stem}.{fmt.split(':')[0]}"
+
+
+def reading_of(path):
+    fmt, problem = sniff(path, path.read_bytes())
+    assert problem is None, problem
+    return load(fmt, path.read_bytes(), path.suffix)
+
+
+def test_xls_values_and_merged_ranges(tmp_path):
+    source = reading_of(annex_xls(tmp_path / "form.xls"))
+    assert source.format == "xls" and [page.grids[0].name for page in source.pages] == ["受理记录单"]
+    grid = source.pages[0].grids[0]
+    name = grid.at(2, 2)
+    assert (name.value, name.where, name.last_col) == ("陈美华", "B2", 4)
+    assert grid.at(2, 4) is name                        # the merged range is one cell
+    assert grid.at(7, 2).value == datetime(2026, 11, 20, 15, 30)
+    assert grid.at(4, 2).value == 13805931234          # a whole number comes back as an int
+    assert source.pages[0].headings[0] == INTAKE.title
+
+
+def test_xls_intake_accepted_original_kept_with_numbered_twin(tousu, workspace, tmp_path):
+    path = annex_xls(tmp_path / "受理单.xls", phone=5932856677)
+    received = path.read_bytes()
+    code, lines, _ = tousu("process", path)
+    assert code == 0 and lines[0]["status"] == "accepted" and lines[0]["number"] == NUMBER, lines
+    assert archived_files(workspace) == [f"{ARCHIVED}.xls", f"{ARCHIVED}.xlsx", f"{ARCHIVED}.xlsx.meta.json"]
+    assert (workspace / f"{ARCHIVED}.xls").read_bytes() == received == path.read_bytes()
+    twin = openpyxl.load_workbook(workspace / f"{ARCHIVED}.xlsx")
+    assert twin.sheetnames == ["受理记录单"]             # the hidden sheet stays in the original only
+    sheet = twin.active
+    assert sheet["B6"].value == NUMBER and sheet["B2"].value == "陈美华"
+    assert "B2:D2" in {str(r) for r in sheet.merged_cells.ranges}
+    assert sheet["B7"].value == datetime(2026, 11, 20, 15, 30)
+    sidecar = json.loads((workspace / f"{ARCHIVED}.xlsx.meta.json").read_text("utf-8"))
+    assert sidecar["original_name"] == "受理单.xls" and sidecar["sha256"] == hashlib.sha256(received).hexdigest()
+    assert sidecar["fields"]["phone"] == "0593-2856677"   # typed as a number, the dropped 0 comes back
+    assert tousu("ledger", "rebuild")[0] == 0
+    assert tousu("process", path)[1][0]["status"] == "duplicate"   # the original's hash survives the rebuild
+
+
+def test_et_is_an_xls_renamed(tousu, workspace, tmp_path):
+    path = annex_xls(tmp_path / "wps.et")
+    code, lines, _ = tousu("process", path)
+    assert code == 0 and lines[0]["number"] == NUMBER
+    assert (workspace / f"{ARCHIVED}.et").read_bytes() == path.read_bytes()
+    assert (workspace / f"{ARCHIVED}.xlsx").exists()
+
+
+@needs_soffice
+def test_ods_read_with_merges_and_twin(tousu, workspace, tmp_path):
+    path = convert(annex_xls(tmp_path / "form.xls"), "ods", tmp_path / "ods")
+    source = reading_of(path)
+    grid = source.pages[0].grids[0]
+    assert source.format == "ods" and grid.at(2, 4) is grid.at(2, 2) and grid.at(2, 2).value == "陈美华"
+    assert len(source.pages) == 1                         # the hidden sheet is not read
+    code, lines, _ = tousu("process", path)
+    assert code == 0 and lines[0]["number"] == NUMBER
+    assert (workspace / f"{ARCHIVED}.ods").read_bytes() == path.read_bytes()
+    assert openpyxl.load_workbook(workspace / f"{ARCHIVED}.xlsx").active["B6"].value == NUMBER
+
+
+@needs_soffice
+def test_doc_converted_by_libreoffice(tousu, workspace, intake, tmp_path):
+    path = convert(intake(".docx"), "doc:MS Word 97", tmp_path / "doc")
+    code, lines, _ = tousu("process", path)
+    assert code == 0 and lines[0]["number"] == NUMBER, lines
+    assert (workspace / f"{ARCHIVED}.doc").read_bytes() == path.read_bytes()
+    assert NUMBER in "".join(c.text for t in __import__("docx").Document(workspace / f"{ARCHIVED}.docx").tables
+                             for row in t.rows for c in row.cells)
+
+
+def test_doc_without_libreoffice_refused_with_the_fix(tousu, workspace, tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    path = tmp_path / "form.doc"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1024)
+    code, lines, _ = tousu("process", path)
+    message = lines[0]["problems"][0]["message"]
+    assert code == 1 and "未安装 LibreOffice" in message and "请在 Word/WPS 中另存为 .docx 后重新放入" in message
+    assert archived_files(workspace) == []
+
+
+@pytest.mark.parametrize("suffix", [".xls", ".et", ".doc"])
+def test_encrypted_ole_refused(tousu, workspace, tmp_path, suffix):
+    path = tmp_path / f"locked{suffix}"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512 + "EncryptionInfo".encode("utf-16-le"))
+    code, lines, _ = tousu("process", path)
+    assert code == 1 and "文件已加密，请取消密码后另存" in lines[0]["problems"][0]["message"]
+    assert archived_files(workspace) == []
+
+
+def test_oversized_ole_refused_before_parsing(tmp_path):
+    path = tmp_path / "big.xls"
+    data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * (9 * 2**20)
+    fmt, problem = sniff(path, data)
+    assert fmt is None and "过大" in problem.message
