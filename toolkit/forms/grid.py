@@ -214,7 +214,7 @@ def load_calamine(data: bytes, fmt: str, suffix: str) -> Source:
     grids = []
     for index, name in enumerate(names):
         sheet = book.get_sheet_by_name(name)
-        merges = sheet.merged_cell_ranges or ods_merges.get(name, [])
+        merges = ods_merges.get(name, []) if fmt == "ods" else sheet.merged_cell_ranges or []
         grids.append(_value_grid(name, sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS), merges,
                                  "" if index == 0 else f"{name}!"))
     return Source(fmt, [_sheet_page(grid) for grid in grids], TwinBook(grids), Original(suffix.lower(), data, ".xlsx"))
