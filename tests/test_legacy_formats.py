@@ -2,9 +2,11 @@
 through LibreOffice; the archive keeps the file as received byte for byte and a numbered .xlsx/.docx twin
 beside it, with one sidecar on the twin. Encrypted OLE files stay refused."""
 import hashlib
+import io
 import json
 import shutil
 import subprocess
+import zipfile
 from datetime import datetime
 
 import openpyxl
@@ -150,3 +152,43 @@ def test_oversized_ole_refused_before_parsing(tmp_path):
     data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * (9 * 2**20)
     fmt, problem = sniff(path, data)
     assert fmt is None and "过大" in problem.message
+
+
+def ods_package(content: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        package.writestr("META-INF/manifest.xml", "<manifest/>")        # calamine needs it to see an .ods
+        package.writestr("content.xml", '<?xml version="1.0"?><office:document-content '
+                         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+                         'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+                         'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body>'
+                         f'<office:spreadsheet><table:table table:name="表">{content}</table:table>'
+                         '</office:spreadsheet></office:body></office:document-content>')
+    return out.getvalue()
+
+
+def test_ods_merges_read_from_content(tmp_path):
+    """calamine reports no merged ranges for .ods: they come from number-columns/rows-spanned, counted
+    past repeated rows and cells."""
+    cell = '<table:table-cell {}office:value-type="string"><text:p>{}</text:p></table:table-cell>'
+    path = tmp_path / "hand.ods"
+    path.write_bytes(ods_package(
+        '<table:table-row table:number-rows-repeated="2"><table:table-cell table:number-columns-repeated="3"/>'
+        '</table:table-row><table:table-row><table:table-cell table:number-columns-repeated="2"/>'
+        + cell.format("", "客户姓名")
+        + cell.format('table:number-columns-spanned="2" table:number-rows-spanned="2" ', "陈美华")
+        + '<table:covered-table-cell/></table:table-row>'))
+    grid = reading_of(path).pages[0].grids[0]
+    name = grid.at(3, 4)
+    assert (name.value, name.where, name.last_row, name.last_col) == ("陈美华", "D3", 4, 5)
+    assert grid.at(4, 5) is name and grid.at(3, 3).value == "客户姓名"
+
+
+def test_ods_with_a_million_filled_cells_refused_before_parsing(tmp_path):
+    path = tmp_path / "bomb.ods"
+    path.write_bytes(ods_package(
+        '<table:table-row table:number-rows-repeated="1000000"><table:table-cell office:value-type="float" '
+        'office:value="1" table:number-columns-repeated="100"/></table:table-row>'))
+    fmt, problem = sniff(path, path.read_bytes())
+    assert fmt is None and "单元格过多" in problem.message

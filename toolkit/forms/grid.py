@@ -29,12 +29,17 @@ from xml.parsers import expat
 
 import docx
 import openpyxl
-from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 from docx.oxml.ns import qn
 from docx.table import _Cell as DocxCell
 from docx.text.paragraph import Paragraph
 from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.utils import get_column_letter
+from python_calamine import (
+    CalamineWorkbook,
+    PasswordError,
+    SheetTypeEnum,
+    SheetVisibleEnum,
+)
 
 from ..errors import ToolkitError
 
@@ -222,8 +227,8 @@ def load_calamine(data: bytes, fmt: str, suffix: str) -> Source:
 
 def _value_grid(name: str, rows: list, merges: list, prefix: str) -> Grid:
     """A grid from calamine's rows (from A1) and merged ranges ((row, col), (row, col)), 0-based."""
-    where = lambda r, c: f"{prefix}{get_column_letter(c)}{r}"  # noqa: E731
-    value = lambda r, c: _plain(rows[r - 1][c - 1]) if r <= len(rows) and c <= len(rows[r - 1]) else None  # noqa: E731
+    where = lambda r, c: f"{prefix}{get_column_letter(c)}{r}"
+    value = lambda r, c: _plain(rows[r - 1][c - 1]) if r <= len(rows) and c <= len(rows[r - 1]) else None
     grid = Grid(name, max_row=min(len(rows), MAX_ROWS), max_col=min(max(map(len, rows), default=0), MAX_COLS))
     for (r0, c0), (r1, c1) in merges:
         if r0 >= MAX_ROWS or c0 >= MAX_COLS:
@@ -262,7 +267,7 @@ def _ods_merges(data: bytes) -> dict:
         namespace, _, name = tag.rpartition(" ")
         if namespace != TABLE_NS:
             return
-        attribute = lambda key, default=1: int(attributes.get(f"{TABLE_NS} {key}", default))  # noqa: E731
+        attribute = lambda key, default=1: int(attributes.get(f"{TABLE_NS} {key}", default))
         if name == "table":
             position.update(sheet=attributes.get(f"{TABLE_NS} name", ""), row=0)
             merges.setdefault(position["sheet"], [])

@@ -252,7 +252,7 @@ class Inspector:
 
     def _ods_element(self, name: str, attributes: dict) -> None:
         local = {key.rpartition(":")[2]: value for key, value in attributes.items()}
-        repeat = lambda key: int(local[key]) if local.get(key, "").isdigit() else 1  # noqa: E731
+        repeat = lambda key: int(local[key]) if local.get(key, "").isdigit() else 1
         if name == "table":
             self.cells = 0
         elif name == "table-row":
