@@ -6,6 +6,7 @@ import io
 import json
 import shutil
 import subprocess
+import time
 import zipfile
 from datetime import datetime
 
@@ -192,3 +193,36 @@ def test_ods_with_a_million_filled_cells_refused_before_parsing(tmp_path):
         'office:value="1" table:number-columns-repeated="100"/></table:table-row>'))
     fmt, problem = sniff(path, path.read_bytes())
     assert fmt is None and "单元格过多" in problem.message
+
+
+def test_xls_with_data_far_outside_the_form_refused_fast(tmp_path):
+    """One value in IV65536 of a 6 KB .xls would make calamine build 16 million cells (1 GB)."""
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("表")
+    sheet.write(0, 0, INTAKE.title)
+    sheet.write(65535, 255, "远处")
+    book.save(str(tmp_path / "far.xls"))
+    path = tmp_path / "far.xls"
+    started = time.monotonic()
+    fmt, problem = sniff(path, path.read_bytes())
+    assert fmt is None and "之外还有内容" in problem.message and time.monotonic() - started < 1
+
+
+def test_ods_with_data_far_outside_the_form_refused(tmp_path):
+    path = tmp_path / "far.ods"
+    path.write_bytes(ods_package(
+        '<table:table-row table:number-rows-repeated="1000000"><table:table-cell/></table:table-row>'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+        '</table:table-row>'))
+    fmt, problem = sniff(path, path.read_bytes())
+    assert fmt is None and "之外还有内容" in problem.message
+
+
+def test_encrypted_xls_refused_by_its_filepass_record(tmp_path):
+    """Excel 97 encryption has no EncryptionInfo stream: a FILEPASS record opens the workbook stream."""
+    plain = annex_xls(tmp_path / "plain.xls").read_bytes()
+    start = plain.index(b"\x09\x08\x10\x00")         # the first BOF record of the workbook stream
+    bof_end = start + 4 + 16
+    locked = plain[:bof_end] + b"\x2f\x00\x02\x00\x00\x00" + plain[bof_end + 6:]  # FILEPASS over the next bytes
+    fmt, problem = sniff(tmp_path / "locked.xls", locked)
+    assert fmt is None and "文件已加密，请取消密码后另存" in problem.message

@@ -42,6 +42,7 @@ from python_calamine import (
 )
 
 from ..errors import ToolkitError
+from .safety import ENCRYPTED
 
 MAX_ROWS = 300   # a form is a page or two; anything below is not read
 MAX_COLS = 40
@@ -133,9 +134,6 @@ class Source:
 
 class CannotOpen(ToolkitError):
     """A file that passed the safety checks but cannot be read; the message tells the clerk what to do."""
-
-
-ENCRYPTED = "文件已加密，请取消密码后另存为 .xlsx/.docx 再放入。"
 
 
 def load(fmt: str, data: bytes, suffix: str) -> Source:

@@ -6,11 +6,13 @@ bounded by the limits below, whatever the file holds. Every refusal says how to 
 import io
 import re
 import shutil
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
 
+import olefile
 from openpyxl.utils.cell import column_index_from_string
 
 from ..problems import Problem, error
@@ -31,6 +33,7 @@ MAX_TOTAL_BYTES = 64 * 1024 * 1024       # all parts, uncompressed
 MAX_PART_BYTES = 8 * 1024 * 1024         # one sheet/document part: a form is a few hundred cells
 MAX_RATIO = 200                          # uncompressed/compressed, for parts over 1 MiB
 FORBIDDEN_XML = (b"<!DOCTYPE", b"<!ENTITY")
+ENCRYPTED = "文件已加密，请取消密码后另存为 .xlsx/.docx 再放入。"
 CHUNK = 1 << 16
 MAX_FILE_BYTES = 20 * 1024 * 1024        # on disk, checked by stat before a byte is read
 MAX_MARKUP = 300_000                     # '<' in all the XML of the package (~2 per element)
@@ -101,7 +104,7 @@ def _check_ole(data: bytes, suffix: str) -> tuple[str | None, Problem | None]:
     """A legacy (OLE/BIFF) file: refused when encrypted, oversized, named as a new format, or (.doc/.wps)
     when LibreOffice is not installed to convert it."""
     if ENCRYPTION_STREAM in data:
-        return None, refuse("文件已加密，请取消密码后另存为 .xlsx/.docx 再放入。")
+        return None, refuse(ENCRYPTED)
     if suffix not in OLE_SUFFIXES:
         return None, refuse(f"文件实为旧版 Office 格式（.xls/.doc 改了扩展名），{_save_as_hint(suffix)}。")
     fmt, name = OLE_SUFFIXES[suffix]
@@ -110,6 +113,11 @@ def _check_ole(data: bytes, suffix: str) -> tuple[str | None, Problem | None]:
                             f"请只保留表单，{_save_as_hint(suffix)}。")
     if fmt == "doc" and shutil.which("soffice") is None:
         return None, refuse(f"本机未安装 LibreOffice，无法读取旧版{name}文件（{suffix}），{_save_as_hint(suffix)}。")
+    if fmt == "xls":
+        try:
+            _check_biff(data)
+        except Hostile as hostile:
+            return None, refuse(str(hostile))
     return fmt, None
 
 
@@ -127,7 +135,7 @@ def _check_zip(data: bytes, suffix: str) -> tuple[str | None, Problem | None]:
         return None, refuse("文件解压后过大，疑似压缩炸弹或并非表单，已拒收。请只提交单张表单。")
     for member in members:
         if member.flag_bits & 0x1:
-            return None, refuse("文件已加密，请取消密码后另存为 .xlsx/.docx 再放入。")
+            return None, refuse(ENCRYPTED)
         if member.file_size > MAX_PART_BYTES or (
                 member.file_size > (1 << 20) and member.file_size > MAX_RATIO * max(member.compress_size, 1)):
             return None, refuse("表格或文档内容过大（例如工作表有上百万行），不是一张表单。"
@@ -208,6 +216,7 @@ class Inspector:
     def __init__(self, sheet: bool = False, document: bool = False, ods: bool = False):
         self.sheet, self.document, self.ods = sheet, document, ods
         self.cells = self.tables = self.rows = self.depth = 0
+        self.row = self.col = 0                 # .ods: position of the next row and cell
         self.row_repeat = 1
         self.covered: dict = {}                 # element -> cells covered by its ranges so far
         self.parser = expat.ParserCreate()
@@ -224,8 +233,11 @@ class Inspector:
             self._document_element(name, attributes)
 
     def _end(self, tag: str) -> None:
-        if self.document and tag.rpartition(":")[2] == "tbl":
+        name = tag.rpartition(":")[2]
+        if self.document and name == "tbl":
             self.depth -= 1
+        elif self.ods and name == "table-row":
+            self.row += self.row_repeat
 
     def _sheet_element(self, name: str, attributes: dict) -> None:
         if name == "c":
@@ -254,14 +266,18 @@ class Inspector:
         local = {key.rpartition(":")[2]: value for key, value in attributes.items()}
         repeat = lambda key: int(local[key]) if local.get(key, "").isdigit() else 1
         if name == "table":
-            self.cells = 0
+            self.cells = self.row = 0
         elif name == "table-row":
-            self.row_repeat = repeat("number-rows-repeated")
-        elif name == "table-cell" and "value-type" in local:
-            self.cells += self.row_repeat * repeat("number-columns-repeated")
-            if self.cells > MAX_CELLS:
-                raise Hostile(f"工作表的单元格过多（超过 {MAX_CELLS} 个），不是一张表单。"
-                              "请删除表单以外多余的行、列或工作表后另存再放入。")
+            self.row_repeat, self.col = repeat("number-rows-repeated"), 0
+        elif name in ("table-cell", "covered-table-cell"):
+            columns = repeat("number-columns-repeated")
+            if "value-type" in local:
+                self.cells += self.row_repeat * columns
+                if self.cells > MAX_CELLS:
+                    raise Hostile(f"工作表的单元格过多（超过 {MAX_CELLS} 个），不是一张表单。"
+                                  "请删除表单以外多余的行、列或工作表后另存再放入。")
+                _within_form(self.row + self.row_repeat, self.col + columns)
+            self.col += columns
 
     def _document_element(self, name: str, attributes: dict) -> None:
         if name == "tbl":
@@ -283,6 +299,53 @@ class Inspector:
             if self.cells > MAX_CELLS:
                 raise Hostile(f"文档表格的单元格过多（超过 {MAX_CELLS} 个），不是一张表单。"
                               "请删除多余的表格后另存再放入。")
+
+
+def _within_form(rows: int, cols: int) -> None:
+    """Data past MAX_REF_ROW x MAX_REF_COL: calamine makes a cell of every position up to the last one
+    holding data (a 6 KB .xls with one value in IV65536 takes 1 GB)."""
+    if rows > MAX_REF_ROW or cols > MAX_REF_COL:
+        raise Hostile(f"工作表在第 {MAX_REF_ROW} 行或第 {MAX_REF_COL} 列之外还有内容，不是一张表单。"
+                      "请删除表单以外多余的行、列后另存再放入。")
+
+
+BIFF_CELLS = {0x0006, 0x00FD, 0x0203, 0x0204, 0x027E, 0x0201, 0x0205, 0x00D6}  # FORMULA LABELSST NUMBER ...
+BIFF_CELL_RUNS = {0x00BD, 0x00BE}                                               # MULRK, MULBLANK
+BIFF_BOF, BIFF_FILEPASS = 0x0809, 0x002F
+BIFF_STREAMS = ("Workbook", "Book")
+
+
+def _check_biff(data: bytes) -> None:
+    """An Excel 97-2003 (or BIFF-compatible WPS) workbook: refused when encrypted (FILEPASS), when it
+    has no workbook stream, or when a sheet holds data past the form area or too many cells. One pass
+    over the record headers of the workbook stream."""
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            stream = next((name for name in BIFF_STREAMS if ole.exists(name)), None)
+            if stream is None:
+                raise Hostile("文件不是 Excel 工作簿（旧版 Office 文件中没有工作表），请在 Excel/WPS 中另存为 .xlsx 后重新放入。")
+            book = ole.openstream(stream).read()
+    except Hostile:
+        raise
+    except Exception as exc:    # olefile on broken or hostile bytes: any failure is a refusal
+        raise Hostile("文件不完整或已损坏，请在 Excel/WPS 中打开确认后另存为 .xlsx 再放入。") from exc
+    offset, cells = 0, 0
+    while offset + 4 <= len(book):
+        kind, size = struct.unpack_from("<HH", book, offset)
+        body = book[offset + 4: offset + 4 + size]
+        offset += 4 + size
+        if kind == BIFF_FILEPASS:
+            raise Hostile(ENCRYPTED)
+        if kind == BIFF_BOF:
+            cells = 0
+        elif (kind in BIFF_CELLS or kind in BIFF_CELL_RUNS) and len(body) >= 6:
+            row, first = struct.unpack_from("<HH", body)
+            last = struct.unpack_from("<H", body, len(body) - 2)[0] if kind in BIFF_CELL_RUNS else first
+            cells += max(last - first + 1, 1)
+            if cells > MAX_CELLS:
+                raise Hostile(f"工作表的单元格过多（超过 {MAX_CELLS} 个），不是一张表单。"
+                              "请删除表单以外多余的行、列或工作表后另存再放入。")
+            _within_form(row + 1, last + 1)
 
 
 def _span(attributes: dict) -> int:
