@@ -226,3 +226,11 @@ def test_encrypted_xls_refused_by_its_filepass_record(tmp_path):
     locked = plain[:bof_end] + b"\x2f\x00\x02\x00\x00\x00" + plain[bof_end + 6:]  # FILEPASS over the next bytes
     fmt, problem = sniff(tmp_path / "locked.xls", locked)
     assert fmt is None and "文件已加密，请取消密码后另存" in problem.message
+
+
+@pytest.mark.xfail(strict=True, reason="toolkit/verify.py (not this change's file) must take an original kept beside "
+                                       "its numbered twin as covered by the twin's sidecar")
+def test_verify_accepts_the_original_beside_its_twin(tousu, workspace, tmp_path):
+    assert tousu("process", annex_xls(tmp_path / "form.xls"))[0] == 0
+    code, lines, _ = tousu("verify")
+    assert code == 0 and lines[0]["ok"] is True, lines

@@ -9,7 +9,9 @@ Why .xlsx/.xlsm stay on openpyxl: calamine gives no cell fonts (check boxes type
 Wingdings "þ" = ☑, need the font to be read as ticks), no number formats (a phone typed as a number
 gets its dropped leading 0 back from a "00000000000" format), and formula cells only as their cached
 values; and the number is written into the archived copy through openpyxl's cells, so a calamine read
-would come on top of the openpyxl load, not instead of it (measured: see the commit). The legacy
+would come on top of the openpyxl load, not instead of it. Measured on one annex intake: examine() of
+the .xlsx 5.7 ms (openpyxl load ~4 ms of it), of the same form as .xls through calamine 0.5 ms; the
+calamine route for .xlsx pays once the number is patched into the package without openpyxl. The legacy
 formats lose exactly those three things: a symbol-font tick reads as its raw letter, a phone stored as
 a number is only repaired by its length (values.normalise_phone), a formula by its cached value.
 
