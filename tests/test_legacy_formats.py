@@ -10,6 +10,7 @@ import time
 import zipfile
 from datetime import datetime
 
+import docx
 import openpyxl
 import pytest
 from conftest import INTAKE_VALUES, archived_files
@@ -120,13 +121,16 @@ def test_ods_read_with_merges_and_twin(tousu, workspace, tmp_path):
 
 
 @needs_soffice
-def test_doc_converted_by_libreoffice(tousu, workspace, intake, tmp_path):
+@pytest.mark.parametrize("suffix", [".doc", ".wps"])
+def test_word_97_converted_by_libreoffice(tousu, workspace, intake, tmp_path, suffix):
+    """.wps: a WPS 文字 file kept in the Word 97 format, as WPS saves it for compatibility."""
     path = convert(intake(".docx"), "doc:MS Word 97", tmp_path / "doc")
+    path = path.rename(path.with_suffix(suffix))
     code, lines, _ = tousu("process", path)
     assert code == 0 and lines[0]["number"] == NUMBER, lines
-    assert (workspace / f"{ARCHIVED}.doc").read_bytes() == path.read_bytes()
-    assert NUMBER in "".join(c.text for t in __import__("docx").Document(workspace / f"{ARCHIVED}.docx").tables
-                             for row in t.rows for c in row.cells)
+    assert (workspace / f"{ARCHIVED}{suffix}").read_bytes() == path.read_bytes()
+    twin = docx.Document(workspace / f"{ARCHIVED}.docx")
+    assert NUMBER in [cell.text for table in twin.tables for row in table.rows for cell in row.cells]
 
 
 def test_doc_without_libreoffice_refused_with_the_fix(tousu, workspace, tmp_path, monkeypatch):
