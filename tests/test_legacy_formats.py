@@ -99,6 +99,22 @@ def test_xls_intake_accepted_original_kept_with_numbered_twin(tousu, workspace, 
     assert tousu("process", path)[1][0]["status"] == "duplicate"   # the original's hash survives the rebuild
 
 
+def test_control_characters_do_not_stop_the_twin(tousu, workspace, tmp_path):
+    """BIFF text may hold characters an .xlsx cannot (a bell in the content): read and written without them."""
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("受理记录单")
+    rows = [(INTAKE.title, None), ("受理时间", "2026-11-20 15:30"), ("受理渠道", "客服热线"),
+            ("投诉内容", "燃气表\x07漏气"), ("投诉编号", None)]
+    for r, (label, value) in enumerate(rows):
+        sheet.write(r, 0, label)
+        sheet.write(r, 1, value)
+    book.save(str(tmp_path / "bell.xls"))
+    code, lines, _ = tousu("process", tmp_path / "bell.xls")
+    assert code == 0 and lines[0]["number"] == NUMBER, lines
+    twin = openpyxl.load_workbook(workspace / f"{ARCHIVED}.xlsx").active
+    assert (twin["B4"].value, twin["B5"].value) == ("燃气表漏气", NUMBER)
+
+
 def test_et_is_an_xls_renamed(tousu, workspace, tmp_path):
     path = annex_xls(tmp_path / "wps.et")
     code, lines, _ = tousu("process", path)

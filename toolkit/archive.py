@@ -67,7 +67,7 @@ def stage(ws, reading, name: str, provenance):
 
 def ensure_free(ws, relative_path: str) -> None:
     target = ws.root / relative_path
-    if target.exists() or sidecar_of(target).exists():
+    if any(target.parent.glob(f"{glob.escape(target.stem)}.*")):     # the form, its sidecar, a kept original
         raise ArchiveConflict(f"归档位置已有文件「{relative_path}」，不会覆盖。日志与归档不一致，"
                               f"请运行 tousu verify 查看，再运行 tousu ledger rebuild。")
 

@@ -34,6 +34,7 @@ import openpyxl
 from docx.oxml.ns import qn
 from docx.table import _Cell as DocxCell
 from docx.text.paragraph import Paragraph
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.utils import get_column_letter
 from python_calamine import (
@@ -246,7 +247,10 @@ def _value_grid(name: str, rows: list, merges: list, prefix: str) -> Grid:
 
 
 def _plain(value):
-    """calamine's value as openpyxl would give it: empty is None, a whole float an int."""
+    """calamine's value as openpyxl would give it: empty is None, a whole float an int, text without the
+    control characters an .xlsx cannot hold (the twin must be writable)."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     if value == "":
         return None
     if isinstance(value, float) and value.is_integer():
