@@ -15,9 +15,13 @@ import openpyxl
 import pytest
 from conftest import INTAKE_VALUES, archived_files
 
+from toolkit import archive
+from toolkit.clock import Clock
 from toolkit.forms.grid import load
 from toolkit.forms.kinds import INTAKE
 from toolkit.forms.safety import sniff
+from toolkit.process import process
+from toolkit.workspace import Workspace
 
 xlwt = pytest.importorskip("xlwt", reason="xlwt (writes .xls for the tests) is not installed")
 SOFFICE = shutil.which("soffice")
@@ -254,3 +258,20 @@ def test_verify_accepts_the_original_beside_its_twin(tousu, workspace, tmp_path)
     assert tousu("process", annex_xls(tmp_path / "form.xls"))[0] == 0
     code, lines, _ = tousu("verify")
     assert code == 0 and lines[0]["ok"] is True, lines
+
+
+def test_a_crash_before_the_move_publishes_the_original_too(tmp_path, monkeypatch):
+    """Recovery moves everything staged for the form: the twin, its sidecar and the original."""
+    ws, clock = Workspace.open(tmp_path / "ws"), Clock(datetime(2026, 11, 21, 9, 0))
+    real_publish = archive.publish
+
+    def crash(*args):
+        raise KeyboardInterrupt("killed")
+    monkeypatch.setattr(archive, "publish", crash)
+    with pytest.raises(KeyboardInterrupt):
+        process(annex_xls(tmp_path / "a.xls"), ws, clock)
+    monkeypatch.setattr(archive, "publish", real_publish)
+    assert process(annex_xls(tmp_path / "b.xls", phone=13900000000), ws, clock).number == "TS2026110002"
+    assert [p for p in archived_files(ws.root) if NUMBER in p] == [
+        f"{ARCHIVED}.xls", f"{ARCHIVED}.xlsx", f"{ARCHIVED}.xlsx.meta.json"]
+    assert not any(ws.staging.iterdir())
