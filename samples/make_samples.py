@@ -1,5 +1,8 @@
 """Writes the example forms in samples/ (python samples/make_samples.py): valid intakes for each
-channel class in .xlsx and .docx, a messy one, defects, and refused examples."""
+channel class in .xlsx and .docx, a legacy .xls, a messy one, defects, and refused examples."""
+import shutil
+import subprocess
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -74,7 +77,20 @@ def defect_and_refused_forms() -> None:
     book.active["A1"] = "十一月 燃气用量统计"
     book.active["A2"] = 123
     book.save(HERE / "10-拒收-不是表单.xlsx")
-    (HERE / "11-拒收-旧版格式.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)
+
+
+def legacy_form() -> None:
+    """An intake kept as an Excel 97-2003 workbook (made by LibreOffice, which must be installed): read
+    with python-calamine, archived as received beside its numbered .xlsx twin."""
+    with tempfile.TemporaryDirectory() as temp:
+        folder = Path(temp)
+        values = dict(BASE, customer_name="吴丽娟", phone="0593-8225566", received_at=datetime(2026, 11, 19, 10, 20),
+                      channel="营业厅", content="营业厅排队叫号系统故障，等候一个多小时。", demand="改进叫号系统。")
+        form = build(INTAKE, values, folder / "intake.xlsx")
+        subprocess.run(["soffice", f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
+                        "--convert-to", "xls:MS Excel 97", "--outdir", str(folder), str(form)],
+                       check=True, timeout=120, capture_output=True)
+        shutil.copyfile(folder / "intake.xls", HERE / "11-旧版格式-Excel97.xls")
 
 
 def lifecycle_forms() -> None:
@@ -99,5 +115,6 @@ if __name__ == "__main__":
     valid_forms()
     messy_form()
     defect_and_refused_forms()
+    legacy_form()
     lifecycle_forms()
     print("\n".join(sorted(p.name for p in HERE.iterdir() if p.suffix != ".py")))

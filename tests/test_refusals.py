@@ -44,11 +44,13 @@ def zip_bomb() -> bytes:
 
 
 CASES = {
-    "legacy.xls": (lambda valid: OLE + b"\0" * 1024, "另存为 .xlsx"),
-    "legacy.doc": (lambda valid: OLE + b"\0" * 1024, "另存为 .docx"),
-    "wps.wps": (lambda valid: b"WPS", "另存为 .docx"),
-    "wps.et": (lambda valid: b"ET", "另存为 .xlsx"),
-    "calc.ods": (lambda valid: b"PK\x03\x04", "另存为 .xlsx"),
+    # legacy formats are read (SPEC §3, tests/test_legacy_formats.py); broken ones are refused
+    "damaged.xls": (lambda valid: OLE + b"\0" * 1024, "另存为 .xlsx"),
+    "not-ole.wps": (lambda valid: b"WPS", "另存为 .docx"),
+    "not-biff.et": (lambda valid: b"ET", "另存为 .xlsx"),
+    "truncated.ods": (lambda valid: b"PK\x03\x04", "不完整或已损坏"),
+    "writer.odt": (lambda valid: valid, "另存为 .docx"),
+    "workbook.ods": (lambda valid: valid, "不是 Excel 工作簿"),
     "renamed.xlsx": (lambda valid: OLE + b"\0" * 1024, "旧版 Office"),
     "encrypted.xlsx": (lambda valid: OLE + b"\0" * 512 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 64,
                        "文件已加密，请取消密码后另存"),

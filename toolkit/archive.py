@@ -2,6 +2,7 @@
 sidecar (<file>.meta.json), refusal records under archive/拒收记录/YYYY-MM/, and the archive counters.
 A form is first written to archive/.staging/, the journal commits, then it is moved into place; an
 archived file is never replaced. recover() finishes or undoes whatever a crash left between those steps."""
+import glob
 import hashlib
 import io
 from dataclasses import replace
@@ -44,7 +45,8 @@ def refusal_path(ws, refusal) -> Path:
 
 def stage(ws, reading, name: str, provenance):
     """Write the form, with its number filled in, and its sidecar into staging; returns the provenance
-    completed with the archived copy's SHA-256."""
+    completed with the archived copy's SHA-256. A legacy file is the numbered twin `name`, and the
+    original as received is staged beside it under the same name with its own suffix (no sidecar)."""
     slot = reading.fields[reading.kind.number_field]
     if slot.found and slot.slot is not None and slot.value != provenance.number:
         write_text(slot.slot, slot.prefix + provenance.number)
@@ -54,6 +56,9 @@ def stage(ws, reading, name: str, provenance):
     provenance = replace(provenance, archived_sha256=hashlib.sha256(data).hexdigest())
     ws.staging.mkdir(parents=True, exist_ok=True)
     target = ws.staging / name
+    original = reading.source.original
+    if original is not None:
+        write_atomically(target.with_suffix(original.suffix), original.data, sync_folder=False)
     write_atomically(target, data, sync_folder=False)
     write_atomically(sidecar_of(target), provenance.dumps(), sync_folder=False)
     fsync_folder(ws.staging)
@@ -62,17 +67,20 @@ def stage(ws, reading, name: str, provenance):
 
 def ensure_free(ws, relative_path: str) -> None:
     target = ws.root / relative_path
-    if target.exists() or sidecar_of(target).exists():
+    if any(target.parent.glob(f"{glob.escape(target.stem)}.*")):     # the form, its sidecar, a kept original
         raise ArchiveConflict(f"归档位置已有文件「{relative_path}」，不会覆盖。日志与归档不一致，"
                               f"请运行 tousu verify 查看，再运行 tousu ledger rebuild。")
 
 
 def publish(ws, relative_path: str) -> bool:
-    """Move a staged form and its sidecar into the case folder, never replacing anything. True when in place."""
+    """Move a staged form, its sidecar and the original it is the twin of into the case folder, the
+    form last, never replacing anything. True when in place."""
     target = ws.root / relative_path
     staged = ws.staging / target.name
     target.parent.mkdir(parents=True, exist_ok=True)
-    for source, destination in ((sidecar_of(staged), sidecar_of(target)), (staged, target)):
+    originals = [(other, target.with_name(other.name)) for other in ws.staging.glob(f"{glob.escape(staged.stem)}.*")
+                 if other not in (staged, sidecar_of(staged))]
+    for source, destination in ((sidecar_of(staged), sidecar_of(target)), *originals, (staged, target)):
         if source.exists():
             try:
                 move_no_replace(source, destination, sync_folder=False)

@@ -17,7 +17,7 @@ from .deadlines import Deadlines
 from .errors import FileUnreadable, FormRefused
 from .files import printable
 from .followup import assess_followup, register_followup
-from .forms.grid import load_docx, load_xlsx
+from .forms.grid import CannotOpen, load
 from .forms.kinds import KINDS
 from .forms.reader import read, recognise
 from .forms.safety import check_size, refuse, sniff
@@ -81,7 +81,10 @@ def examine(path: Path, env: Env) -> Examined:
         examined.refusal = refused([problem])
         return examined
     try:
-        source = load_docx(data) if fmt == "docx" else load_xlsx(data, keep_vba=path.suffix.lower() == ".xlsm")
+        source = load(fmt, data, path.suffix)
+    except CannotOpen as cannot:
+        examined.refusal = refused([refuse(str(cannot))])
+        return examined
     except Exception:   # any parser failure on hostile or broken bytes is a refusal, not a crash
         examined.refusal = refused([refuse("文件无法打开（内容损坏或不是标准的 Excel/Word 文件），"
                                            "请用 Excel/WPS/Word 打开确认后另存为 .xlsx/.docx 再放入。")])
@@ -205,7 +208,8 @@ def _register(ws, journal, examined: Examined, sub: Submission) -> Receipt:
             if earlier is not None:
                 return earlier
             number, version = REGISTER.get(a.kind, register_followup)(journal, pattern, a, reading, sub.arrived_at)
-            name = archive.archived_name(number, reading.kind.name, version, examined.path.suffix)
+            name = archive.archived_name(number, reading.kind.name, version,
+                                         reading.source.archived_suffix(examined.path.suffix))
             received = datetime.fromisoformat(journal.case(number)["received_at"])
             relative = ws.relative(ws.case_folder(number, received.year, received.month) / name)
             archive.ensure_free(ws, relative)

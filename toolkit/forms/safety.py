@@ -1,15 +1,18 @@
 """Decide, before any parser sees the bytes, whether a file may be opened: its size on disk (before
 reading it), its format, a zip bomb, XML entity tricks, an encrypted (OLE) container, a truncated
-archive, and — in one streaming pass over every XML part — structures that would make the parsers
+archive, an oversized legacy (OLE) file, and — in one streaming pass over every XML part — structures that would make the parsers
 build millions of objects (huge merged ranges, too many cells, sheets or Word tables). The work is
 bounded by the limits below, whatever the file holds. Every refusal says how to fix it."""
 import io
 import re
+import shutil
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
 
+import olefile
 from openpyxl.utils.cell import column_index_from_string
 
 from ..problems import Problem, error
@@ -17,15 +20,20 @@ from ..problems import Problem, error
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
-ACCEPTED_SUFFIXES = {".xlsx", ".xlsm", ".docx"}
-LEGACY_SUFFIXES = {".xls": "Excel", ".et": "WPS 表格", ".ods": "OpenDocument 表格",
-                   ".doc": "Word", ".wps": "WPS 文字", ".odt": "OpenDocument 文字"}
+ACCEPTED_SUFFIXES = {".xlsx", ".xlsm", ".docx", ".ods"}
+OLE_SUFFIXES = {".xls": ("xls", "Excel"), ".et": ("xls", "WPS 表格"),   # read by python-calamine
+                ".doc": ("doc", "Word"), ".wps": ("doc", "WPS 文字")}   # converted by LibreOffice
+UNSUPPORTED_SUFFIXES = {".odt": "OpenDocument 文字"}
 MAIN_PARTS = {"xl/workbook.xml": "xlsx", "word/document.xml": "docx"}
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+ODS_CONTENT = "content.xml"
+MAX_OLE_BYTES = 8 * 1024 * 1024          # a legacy form is tens of KB; calamine/LibreOffice read it whole
 MAX_MEMBERS = 2000
 MAX_TOTAL_BYTES = 64 * 1024 * 1024       # all parts, uncompressed
 MAX_PART_BYTES = 8 * 1024 * 1024         # one sheet/document part: a form is a few hundred cells
 MAX_RATIO = 200                          # uncompressed/compressed, for parts over 1 MiB
 FORBIDDEN_XML = (b"<!DOCTYPE", b"<!ENTITY")
+ENCRYPTED = "文件已加密，请取消密码后另存为 .xlsx/.docx 再放入。"
 CHUNK = 1 << 16
 MAX_FILE_BYTES = 20 * 1024 * 1024        # on disk, checked by stat before a byte is read
 MAX_MARKUP = 300_000                     # '<' in all the XML of the package (~2 per element)
@@ -72,22 +80,45 @@ def _save_as_hint(suffix: str) -> str:
 
 
 def sniff(path: Path, data: bytes) -> tuple[str | None, Problem | None]:
-    """('xlsx'|'docx', None) when the bytes may be parsed, else (None, problem)."""
+    """('xlsx'|'docx'|'xls'|'ods'|'doc', None) when the bytes may be parsed (see grid.load), else
+    (None, problem). An .xls/.et/.doc/.wps must be an OLE container, an .ods a zip."""
     suffix = path.suffix.lower()
-    if suffix in LEGACY_SUFFIXES:
-        return None, refuse(f"不支持旧版或其他格式的{LEGACY_SUFFIXES[suffix]}文件（{suffix}），"
-                            f"{_save_as_hint(suffix)}。")
-    if suffix not in ACCEPTED_SUFFIXES:
-        return None, refuse(f"不支持的文件类型「{suffix or '无扩展名'}」，只接受 .xlsx、.xlsm 与 .docx 表单。")
+    if suffix in UNSUPPORTED_SUFFIXES:
+        return None, refuse(f"不支持{UNSUPPORTED_SUFFIXES[suffix]}文件（{suffix}），{_save_as_hint(suffix)}。")
+    if suffix not in ACCEPTED_SUFFIXES and suffix not in OLE_SUFFIXES:
+        return None, refuse(f"不支持的文件类型「{suffix or '无扩展名'}」，只接受 .xlsx、.xlsm、.docx 表单"
+                            "（以及旧版的 .xls、.et、.ods、.doc、.wps）。")
     if not data:
         return None, refuse("文件是空的（0 字节），请重新保存表单后放入。")
     if data.startswith(OLE_MAGIC):
-        if ENCRYPTION_STREAM in data:
-            return None, refuse("文件已加密，请取消密码后另存为 .xlsx/.docx 再放入。")
-        return None, refuse(f"文件实为旧版 Office 格式（.xls/.doc 改了扩展名），{_save_as_hint(suffix)}。")
+        return _check_ole(data, suffix)
+    if suffix in OLE_SUFFIXES:
+        return None, refuse(f"文件不是有效的{OLE_SUFFIXES[suffix][1]}文件（内容已损坏，或是新版 WPS 专用格式），"
+                            f"{_save_as_hint(suffix)}。")
     if not data.startswith(ZIP_MAGIC):
         return None, refuse(f"文件不是有效的 Office 文档（内容已损坏或不是表格/文档），{_save_as_hint(suffix)}。")
     return _check_zip(data, suffix)
+
+
+def _check_ole(data: bytes, suffix: str) -> tuple[str | None, Problem | None]:
+    """A legacy (OLE/BIFF) file: refused when encrypted, oversized, named as a new format, or (.doc/.wps)
+    when LibreOffice is not installed to convert it."""
+    if ENCRYPTION_STREAM in data:
+        return None, refuse(ENCRYPTED)
+    if suffix not in OLE_SUFFIXES:
+        return None, refuse(f"文件实为旧版 Office 格式（.xls/.doc 改了扩展名），{_save_as_hint(suffix)}。")
+    fmt, name = OLE_SUFFIXES[suffix]
+    if len(data) > MAX_OLE_BYTES:
+        return None, refuse(f"旧版{name}文件过大（超过 {MAX_OLE_BYTES // 2**20} MB），不是一张表单。"
+                            f"请只保留表单，{_save_as_hint(suffix)}。")
+    if fmt == "doc" and shutil.which("soffice") is None:
+        return None, refuse(f"本机未安装 LibreOffice，无法读取旧版{name}文件（{suffix}），{_save_as_hint(suffix)}。")
+    if fmt == "xls":
+        try:
+            _check_biff(data)
+        except Hostile as hostile:
+            return None, refuse(str(hostile))
+    return fmt, None
 
 
 def _check_zip(data: bytes, suffix: str) -> tuple[str | None, Problem | None]:
@@ -104,14 +135,19 @@ def _check_zip(data: bytes, suffix: str) -> tuple[str | None, Problem | None]:
         return None, refuse("文件解压后过大，疑似压缩炸弹或并非表单，已拒收。请只提交单张表单。")
     for member in members:
         if member.flag_bits & 0x1:
-            return None, refuse("文件已加密，请取消密码后另存为 .xlsx/.docx 再放入。")
+            return None, refuse(ENCRYPTED)
         if member.file_size > MAX_PART_BYTES or (
                 member.file_size > (1 << 20) and member.file_size > MAX_RATIO * max(member.compress_size, 1)):
             return None, refuse("表格或文档内容过大（例如工作表有上百万行），不是一张表单。"
                                 "请删除多余的行或工作表，只保留表单后另存再放入。")
-    kind = next((k for part, k in MAIN_PARTS.items() if part in archive.namelist()), None)
+    names = archive.namelist()
+    if suffix == ".ods":        # an OpenDocument spreadsheet, and only that, under its own name
+        ods = ODS_CONTENT in names and "mimetype" in names and archive.read("mimetype").strip() == ODS_MIMETYPE
+        kind = "ods" if ods else None
+    else:
+        kind = next((k for part, k in MAIN_PARTS.items() if part in names), None)
     if kind is None:
-        return None, refuse(f"文件不是 Excel 工作簿或 Word 文档，{_save_as_hint(suffix)}。")
+        return None, refuse(f"文件不是 Excel 工作簿、Word 文档或 OpenDocument 表格，{_save_as_hint(suffix)}。")
     if sum(1 for m in members if SHEET_PART.fullmatch(m.filename)) > MAX_SHEETS:
         return None, refuse(f"工作簿含有过多的工作表（超过 {MAX_SHEETS} 张），不是一张表单。"
                             "请只保留表单所在的工作表后另存再放入。")
@@ -149,7 +185,7 @@ def _scan_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: Budg
     name = member.filename
     is_xml = name.endswith((".xml", ".rels", ".vml"))
     inspector = Inspector(sheet=True) if SHEET_PART.fullmatch(name) else (
-        Inspector(document=True) if name == DOCUMENT_PART else None)
+        Inspector(document=True) if name == DOCUMENT_PART else (Inspector(ods=True) if name == ODS_CONTENT else None))
     tail = b""
     with archive.open(member) as stream:
         while chunk := stream.read(CHUNK):
@@ -173,11 +209,15 @@ class Inspector:
     formats and data validations over the whole sheet (past both limits at once: a whole column or a
     whole row is what Excel writes for a dropdown and stays allowed). The declared <dimension> is not
     trusted either way: the cells are counted instead. The Word body: too many tables, rows or cells,
-    or tables nested too deep."""
+    or tables nested too deep. An OpenDocument spreadsheet: filled cells repeated (number-rows/columns-
+    repeated) beyond MAX_CELLS together, as calamine makes each one (empty repeats are how LibreOffice
+    saves the rest of the sheet and stay allowed)."""
 
-    def __init__(self, sheet: bool = False, document: bool = False):
-        self.sheet, self.document = sheet, document
+    def __init__(self, sheet: bool = False, document: bool = False, ods: bool = False):
+        self.sheet, self.document, self.ods = sheet, document, ods
         self.cells = self.tables = self.rows = self.depth = 0
+        self.row = self.col = 0                 # .ods: position of the next row and cell
+        self.row_repeat = 1
         self.covered: dict = {}                 # element -> cells covered by its ranges so far
         self.parser = expat.ParserCreate()
         self.parser.StartElementHandler = self._start
@@ -187,12 +227,17 @@ class Inspector:
         name = tag.rpartition(":")[2]
         if self.sheet:
             self._sheet_element(name, attributes)
+        elif self.ods:
+            self._ods_element(name, attributes)
         else:
             self._document_element(name, attributes)
 
     def _end(self, tag: str) -> None:
-        if self.document and tag.rpartition(":")[2] == "tbl":
+        name = tag.rpartition(":")[2]
+        if self.document and name == "tbl":
             self.depth -= 1
+        elif self.ods and name == "table-row":
+            self.row += self.row_repeat
 
     def _sheet_element(self, name: str, attributes: dict) -> None:
         if name == "c":
@@ -217,6 +262,23 @@ class Inspector:
         self.covered[name] = self.covered.get(name, 0) + max(r2 - r1 + 1, 1) * max(c2 - c1 + 1, 1)
         return beyond_rows or beyond_cols or self.covered[name] > MAX_COVERED
 
+    def _ods_element(self, name: str, attributes: dict) -> None:
+        local = {key.rpartition(":")[2]: value for key, value in attributes.items()}
+        repeat = lambda key: int(local[key]) if local.get(key, "").isdigit() else 1
+        if name == "table":
+            self.cells = self.row = 0
+        elif name == "table-row":
+            self.row_repeat, self.col = repeat("number-rows-repeated"), 0
+        elif name in ("table-cell", "covered-table-cell"):
+            columns = repeat("number-columns-repeated")
+            if "value-type" in local:
+                self.cells += self.row_repeat * columns
+                if self.cells > MAX_CELLS:
+                    raise Hostile(f"工作表的单元格过多（超过 {MAX_CELLS} 个），不是一张表单。"
+                                  "请删除表单以外多余的行、列或工作表后另存再放入。")
+                _within_form(self.row + self.row_repeat, self.col + columns)
+            self.col += columns
+
     def _document_element(self, name: str, attributes: dict) -> None:
         if name == "tbl":
             self.tables += 1
@@ -237,6 +299,53 @@ class Inspector:
             if self.cells > MAX_CELLS:
                 raise Hostile(f"文档表格的单元格过多（超过 {MAX_CELLS} 个），不是一张表单。"
                               "请删除多余的表格后另存再放入。")
+
+
+def _within_form(rows: int, cols: int) -> None:
+    """Data past MAX_REF_ROW x MAX_REF_COL: calamine makes a cell of every position up to the last one
+    holding data (a 6 KB .xls with one value in IV65536 takes 1 GB)."""
+    if rows > MAX_REF_ROW or cols > MAX_REF_COL:
+        raise Hostile(f"工作表在第 {MAX_REF_ROW} 行或第 {MAX_REF_COL} 列之外还有内容，不是一张表单。"
+                      "请删除表单以外多余的行、列后另存再放入。")
+
+
+BIFF_CELLS = {0x0006, 0x00FD, 0x0203, 0x0204, 0x027E, 0x0201, 0x0205, 0x00D6}  # FORMULA LABELSST NUMBER ...
+BIFF_CELL_RUNS = {0x00BD, 0x00BE}                                               # MULRK, MULBLANK
+BIFF_BOF, BIFF_FILEPASS = 0x0809, 0x002F
+BIFF_STREAMS = ("Workbook", "Book")
+
+
+def _check_biff(data: bytes) -> None:
+    """An Excel 97-2003 (or BIFF-compatible WPS) workbook: refused when encrypted (FILEPASS), when it
+    has no workbook stream, or when a sheet holds data past the form area or too many cells. One pass
+    over the record headers of the workbook stream."""
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            stream = next((name for name in BIFF_STREAMS if ole.exists(name)), None)
+            if stream is None:
+                raise Hostile("文件不是 Excel 工作簿（旧版 Office 文件中没有工作表），请在 Excel/WPS 中另存为 .xlsx 后重新放入。")
+            book = ole.openstream(stream).read()
+    except Hostile:
+        raise
+    except Exception as exc:    # olefile on broken or hostile bytes: any failure is a refusal
+        raise Hostile("文件不完整或已损坏，请在 Excel/WPS 中打开确认后另存为 .xlsx 再放入。") from exc
+    offset, cells = 0, 0
+    while offset + 4 <= len(book):
+        kind, size = struct.unpack_from("<HH", book, offset)
+        body = book[offset + 4: offset + 4 + size]
+        offset += 4 + size
+        if kind == BIFF_FILEPASS:
+            raise Hostile(ENCRYPTED)
+        if kind == BIFF_BOF:
+            cells = 0
+        elif (kind in BIFF_CELLS or kind in BIFF_CELL_RUNS) and len(body) >= 6:
+            row, first = struct.unpack_from("<HH", body)
+            last = struct.unpack_from("<H", body, len(body) - 2)[0] if kind in BIFF_CELL_RUNS else first
+            cells += max(last - first + 1, 1)
+            if cells > MAX_CELLS:
+                raise Hostile(f"工作表的单元格过多（超过 {MAX_CELLS} 个），不是一张表单。"
+                              "请删除表单以外多余的行、列或工作表后另存再放入。")
+            _within_form(row + 1, last + 1)
 
 
 def _span(attributes: dict) -> int:
