@@ -12,6 +12,7 @@ from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.utils import get_column_letter
 
 from ..errors import ToolkitError
+from .patch import SheetPlace, word_place
 
 MAX_ROWS = 300   # a form is a page or two; anything below is not read
 MAX_COLS = 40
@@ -40,6 +41,7 @@ class Cell:
     last_col: int = 0
     number_format: str = "General"
     handle: object = None    # the openpyxl cell or python-docx cell, for writing back
+    locator: object = None   # where it stands in the package (patch.SheetPlace / WordPlace), for patching
 
     def __post_init__(self):
         self.last_row = self.last_row or self.row
@@ -78,10 +80,12 @@ class Page:
 
 @dataclass
 class Source:
-    """A parsed file: its pages (the active sheet first), and the document object for writing back."""
+    """A parsed file: its pages (the active sheet first), the document object for writing back, and
+    the bytes it was read from (the number is patched into them)."""
     format: str                 # "xlsx" or "docx"
     pages: list
     document: object
+    data: bytes
 
     def save(self, target) -> None:
         self.document.save(target)
@@ -95,7 +99,7 @@ def load_xlsx(data: bytes, keep_vba: bool = False) -> Source:
     ordered = [active] + [ws for ws in visible if ws is not active] if active else []
     grids = [_sheet_grid(ws, "" if ws is active else f"{ws.title}!") for ws in ordered]
     pages = [Page([grid], [c.text for c in grid.distinct() if c.row <= HEADING_ROWS and c.text]) for grid in grids]
-    return Source("xlsx", pages, book)
+    return Source("xlsx", pages, book, data)
 
 
 def _sheet_grid(ws, prefix: str) -> Grid:
@@ -107,7 +111,7 @@ def _sheet_grid(ws, prefix: str) -> Grid:
             continue
         top = ws.cell(rng.min_row, rng.min_col)
         cell = Cell(rng.min_row, rng.min_col, _xlsx_value(top), f"{prefix}{top.coordinate}",
-                    rng.max_row, rng.max_col, top.number_format, top)
+                    rng.max_row, rng.max_col, top.number_format, top, SheetPlace(ws.title, rng.min_row, rng.min_col))
         for r in range(rng.min_row, min(rng.max_row, MAX_ROWS) + 1):
             for c in range(rng.min_col, min(rng.max_col, MAX_COLS) + 1):
                 merged[(r, c)] = cell
@@ -119,7 +123,7 @@ def _sheet_grid(ws, prefix: str) -> Grid:
                 continue
             grid.cells[key] = Cell(xc.row, xc.column, _xlsx_value(xc),
                                    f"{prefix}{get_column_letter(xc.column)}{xc.row}", 0, 0,
-                                   xc.number_format, xc)
+                                   xc.number_format, xc, SheetPlace(ws.title, xc.row, xc.column))
     return grid
 
 
@@ -139,7 +143,7 @@ def load_docx(data: bytes) -> Source:
     tables = [_table_grid(table, number) for number, table in enumerate(document.tables, start=1)]
     if tables:
         headings += [c.text for c in tables[0].distinct() if c.row <= HEADING_ROWS and c.text]
-    return Source("docx", [Page([body] + tables, headings)], document)
+    return Source("docx", [Page([body] + tables, headings)], document, data)
 
 
 def _paragraph_grid(document) -> tuple[Grid, list]:
@@ -159,7 +163,7 @@ def _paragraph_grid(document) -> tuple[Grid, list]:
             continue
         grid.max_row += 1
         grid.cells[(grid.max_row, 1)] = Cell(grid.max_row, 1, text, f"正文第{grid.max_row}段",
-                                             handle=paragraph)
+                                             handle=paragraph, locator=word_place(child))
         if before_tables:
             headings.append(text)
     grid.max_col = 1
@@ -174,7 +178,7 @@ def _table_grid(table, number: int) -> Grid:
             cell = by_tc.get(id(dc._tc))
             if cell is None:
                 cell = Cell(r, c, _element_text(dc._tc).strip() or None,
-                            f"表{number} 第{r}行第{c}列", handle=dc)
+                            f"表{number} 第{r}行第{c}列", handle=dc, locator=word_place(dc._tc))
                 by_tc[id(dc._tc)] = cell
             cell.last_row, cell.last_col = max(cell.last_row, r), max(cell.last_col, c)
             grid.cells[(r, c)] = cell
