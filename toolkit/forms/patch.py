@@ -14,8 +14,6 @@ from typing import NamedTuple
 from xml.parsers import expat
 from xml.sax.saxutils import escape
 
-from defusedxml import DefusedXmlException
-from defusedxml import ElementTree as SafeTree
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
 from ..errors import ToolkitError
@@ -24,6 +22,7 @@ WORKBOOK = "xl/workbook.xml"
 WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 DOCUMENT = "word/document.xml"
 START_TAG = re.compile(rb"""<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""")
+DECLARED_ENCODING = re.compile(rb"""(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([^"']+)""")
 CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
 # Children of a paragraph-mark rPr that a run's rPr may not hold (CT_ParaRPr beyond CT_RPr).
 PARAGRAPH_MARK_ONLY = {"ins", "del", "moveFrom", "moveTo", "rPrChange"}
@@ -66,10 +65,7 @@ def patch_text(data: bytes, place, text: str) -> bytes:
         patched = _patch_word(package.read(part), place, text)
     else:
         raise CannotPatch(f"no place to patch: {place!r}")
-    try:
-        SafeTree.fromstring(patched)
-    except (SafeTree.ParseError, DefusedXmlException) as exc:   # never hand back a part that does not parse
-        raise CannotPatch(f"patched {part} does not parse: {exc}") from None
+    _parse(patched)                             # never hand back a part that does not parse
     return package.replace(part, patched)
 
 
@@ -186,8 +182,10 @@ class _Node:
 
 
 def _parse(xml: bytes) -> _Node:
-    if xml[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise CannotPatch("UTF-16 part")
+    """The part's elements with their byte offsets (a part not in UTF-8, or with a DTD, is not patched)."""
+    declared = DECLARED_ENCODING.match(xml)
+    if xml[:2] in (b"\xff\xfe", b"\xfe\xff") or (declared and declared.group(1).lower() not in (b"utf-8", b"utf8")):
+        raise CannotPatch("a part not in UTF-8")
     parser = expat.ParserCreate()
     stack = [_Node("", {}, 0)]
 
