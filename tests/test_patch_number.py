@@ -329,3 +329,37 @@ def test_a_formula_slot_falls_back_to_saving_the_whole_workbook(tousu, workspace
     rewrite_member(path, SHEET, lambda xml: re.sub(rb'<c r="B4"[^>]*>(</c>)?', b'<c r="B4" s="3"><f>""</f></c>', xml))
     archived, receipt = process_one(tousu, workspace, path)
     assert receipt["number_cell"] == "B4" and cell_value(archived, "B4") == NUMBER
+
+
+def _word_cell(tmp_path: Path, fill) -> tuple[bytes, WordPlace]:
+    """A one-cell Word table filled by `fill(cell)`; the document's bytes and the cell's place."""
+    document = docx.Document()
+    cell = document.add_table(rows=1, cols=1).cell(0, 0)
+    fill(cell)
+    document.save(tmp_path / "w.docx")
+    data = (tmp_path / "w.docx").read_bytes()
+    return data, load_docx(data).pages[0].grids[1].at(1, 1).locator
+
+
+def test_a_word_cell_is_emptied_but_for_the_number_in_its_first_run(tmp_path):
+    def fill(cell):
+        first = cell.paragraphs[0]
+        first.add_run("待").italic = True
+        first.add_run("编号")
+        cell.add_paragraph("旧的编号")
+    data, place = _word_cell(tmp_path, fill)
+    patched = docx.Document(io.BytesIO(patch_text(data, place, "TS<&>1")))
+    paragraphs = patched.tables[0].cell(0, 0).paragraphs
+    assert [p.text for p in paragraphs] == ["TS<&>1", ""]
+    assert paragraphs[0].runs[0].italic                   # the first run's formatting kept
+
+
+def test_an_empty_word_cell_gets_a_run_formatted_like_its_paragraph_mark(tmp_path):
+    def fill(cell):
+        properties = cell.paragraphs[0]._p.get_or_add_pPr()
+        properties.append(docx.oxml.parse_xml(
+            '<w:rPr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:b/></w:rPr>'))
+    data, place = _word_cell(tmp_path, fill)
+    patched = docx.Document(io.BytesIO(patch_text(data, place, NUMBER)))
+    [run] = patched.tables[0].cell(0, 0).paragraphs[0].runs
+    assert (run.text, run.bold) == (NUMBER, True)
