@@ -363,3 +363,16 @@ def test_an_empty_word_cell_gets_a_run_formatted_like_its_paragraph_mark(tmp_pat
     patched = docx.Document(io.BytesIO(patch_text(data, place, NUMBER)))
     [run] = patched.tables[0].cell(0, 0).paragraphs[0].runs
     assert (run.text, run.bold) == (NUMBER, True)
+
+
+def test_the_sheet_is_found_by_its_title_through_the_workbook_relationships(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active["A1"] = "说明页"
+    book.create_sheet("受理记录单")["A1"] = "客户投诉受理记录单"
+    book.save(tmp_path / "two.xlsx")
+    original = (tmp_path / "two.xlsx").read_bytes()
+    patched = patch_text(original, SheetPlace("受理记录单", 2, 2), NUMBER)
+    assert_only_part_changed(original, patched, "xl/worksheets/sheet2.xml")
+    reopened = openpyxl.load_workbook(io.BytesIO(patched))
+    assert (reopened["受理记录单"]["B2"].value, reopened["说明"]["B2"].value) == (NUMBER, None)
