@@ -376,3 +376,13 @@ def test_the_sheet_is_found_by_its_title_through_the_workbook_relationships(tmp_
     assert_only_part_changed(original, patched, "xl/worksheets/sheet2.xml")
     reopened = openpyxl.load_workbook(io.BytesIO(patched))
     assert (reopened["受理记录单"]["B2"].value, reopened["说明"]["B2"].value) == (NUMBER, None)
+
+
+def test_a_form_that_already_holds_its_number_is_archived_as_received(tousu, workspace, intake, tmp_path):
+    first, _ = process_one(tousu, workspace, intake())
+    again = tmp_path / "再次提交.xlsx"
+    shutil.copyfile(first, again)
+    code, lines, output = tousu("process", again)
+    assert code == 0 and lines[-1]["number"] == NUMBER, output
+    [second] = (workspace / "archive").glob("2*/*/*/*-v2.xlsx")
+    assert second.read_bytes() == again.read_bytes()

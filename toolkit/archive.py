@@ -59,8 +59,9 @@ def stage(ws, reading, name: str, provenance):
 def numbered(reading, number: str) -> bytes:
     """The clerk's file with the number written into its slot: the one cell or Word paragraph patched
     inside the package, every other byte as received (the file as received when the slot already holds
-    it or the form has none). Only a package patch cannot handle (a formula in the slot, zip64, an
-    encrypted member, rows or cells without references, a UTF-16 part) is re-saved whole."""
+    it or the form has none). Only what patching cannot do faithfully (patch.CannotPatch: a formula in
+    the slot, a zip64 or encrypted member, rows or cells without references, a part not in UTF-8) is
+    written through the parsed document and re-saved whole."""
     slot = reading.fields[reading.kind.number_field]
     source = reading.source
     if not slot.found or slot.slot is None or slot.value == number:

@@ -100,8 +100,9 @@ class _Package:
                 raise CannotPatch("broken central directory")
             self.records.append((position, fields))
             position += CENTRAL.size + fields[12] + fields[13] + fields[14]
-        if len(self.records) != len(self.zip.infolist()):
-            raise CannotPatch("central directory and zipfile disagree")
+        names = [info.filename for info in self.zip.infolist()]
+        if len(self.records) != len(names) or len(set(names)) != len(names):
+            raise CannotPatch("central directory and zipfile disagree, or a name stands twice")
 
     def read(self, name: str) -> bytes:
         try:
