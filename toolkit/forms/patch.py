@@ -10,7 +10,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from xml.parsers import expat
 from xml.sax.saxutils import escape
 
@@ -41,10 +41,10 @@ class SheetPlace(NamedTuple):
 
 class WordPlace(NamedTuple):
     """A w:tc or w:p in word/document.xml: the element-child indices from the root down to it."""
-    path: tuple
+    path: tuple[int, ...]
 
 
-def word_place(element) -> WordPlace:
+def word_place(element: Any) -> WordPlace:
     """The place of an lxml element of word/document.xml (python-docx's `_tc` or `_p`)."""
     path = []
     parent = element.getparent()
@@ -54,7 +54,7 @@ def word_place(element) -> WordPlace:
     return WordPlace(tuple(reversed(path)))
 
 
-def patch_text(data: bytes, place, text: str) -> bytes:
+def patch_text(data: bytes, place: object, text: str) -> bytes:
     """The package `data` with `text` written at `place` (a SheetPlace or a WordPlace)."""
     package = _Package(data)
     if isinstance(place, SheetPlace):
@@ -149,12 +149,12 @@ class _Package:
 @dataclass(eq=False)
 class _Node:
     name: str                       # as written, prefix included
-    attrs: dict
+    attrs: dict[str, str]
     start: int                      # offset of '<'
     inner: int = 0                  # just after the start tag
     close: int = 0                  # offset of the end tag ('</'), == inner for an empty element
     end: int = 0                    # just after the element
-    children: list = field(default_factory=list)
+    children: list["_Node"] = field(default_factory=list)
 
     @property
     def local(self) -> str:
@@ -168,12 +168,12 @@ class _Node:
     def empty(self) -> bool:
         return self.inner == self.end
 
-    def child(self, local: str):
+    def child(self, local: str) -> "_Node | None":
         return next((c for c in self.children if c.local == local), None)
 
-    def own(self, local: str, stop: frozenset = frozenset()) -> list:
+    def own(self, local: str, stop: frozenset[str] = frozenset()) -> list["_Node"]:
         """Descendants named `local`, in document order, not looking inside them or inside `stop`."""
-        found = []
+        found: list[_Node] = []
         for c in self.children:
             if c.local == local:
                 found.append(c)
@@ -190,7 +190,7 @@ def _parse(xml: bytes) -> _Node:
     parser = expat.ParserCreate()
     stack = [_Node("", {}, 0)]
 
-    def start(name, attrs):
+    def start(name: str, attrs: dict[str, str]) -> None:
         node = _Node(name, attrs, parser.CurrentByteIndex)
         tag = START_TAG.match(xml, node.start)
         if tag is None:
@@ -201,13 +201,13 @@ def _parse(xml: bytes) -> _Node:
         stack[-1].children.append(node)
         stack.append(node)
 
-    def end(name):
+    def end(name: str) -> None:
         node = stack.pop()
         if not node.end:
             node.close = parser.CurrentByteIndex
             node.end = xml.index(b">", node.close) + 1
 
-    def refuse(*_):
+    def refuse(*_: object) -> None:
         raise CannotPatch("DTD in the part")
 
     parser.StartElementHandler, parser.EndElementHandler = start, end
@@ -219,9 +219,13 @@ def _parse(xml: bytes) -> _Node:
     return stack[0].children[0]
 
 
-def _splice(xml: bytes, edits: list) -> bytes:
+Edit = tuple[int, int, bytes]
+
+
+def _splice(xml: bytes, edits: list[Edit]) -> bytes:
     """Apply non-overlapping (start, end, replacement) edits."""
-    out, position = [], 0
+    out: list[bytes] = []
+    position = 0
     for start, end, replacement in sorted(edits, key=lambda e: e[0]):
         out += [xml[position:start], replacement]
         position = end
@@ -229,7 +233,7 @@ def _splice(xml: bytes, edits: list) -> bytes:
     return b"".join(out)
 
 
-def _insert(xml: bytes, node: _Node, at: int, content: bytes) -> tuple:
+def _insert(xml: bytes, node: _Node, at: int, content: bytes) -> Edit:
     """The edit putting `content` into `node` at offset `at` (node.close for its end); an empty
     element is opened up."""
     if not node.empty:
@@ -238,7 +242,7 @@ def _insert(xml: bytes, node: _Node, at: int, content: bytes) -> tuple:
     return node.start, node.end, opening + content + f"</{node.name}>".encode()
 
 
-def _attributes(attrs: dict) -> str:
+def _attributes(attrs: dict[str, str]) -> str:
     return "".join(f' {name}="{escape(value, {chr(34): "&quot;"})}"' for name, value in attrs.items())
 
 
@@ -278,19 +282,19 @@ def _patch_sheet(xml: bytes, place: SheetPlace, text: str) -> bytes:
     found = next((c for col, c in cells if col == place.col), None)
     if found is None:
         after = next((c for col, c in cells if col > place.col), None)
-        cell = _cell_xml(p, {"r": _ref(place)} | _style(sheet, place, row), text).encode()
-        return _splice(xml, [_insert(xml, row, after.start if after else row.close, cell)])
+        new_cell = _cell_xml(p, {"r": _ref(place)} | _style(sheet, place, row), text).encode()
+        return _splice(xml, [_insert(xml, row, after.start if after else row.close, new_cell)])
     if found.child("f") is not None:
         raise CannotPatch(f"{_ref(place)} holds a formula (calcChain and shared formulas refer to it)")
     attrs = {k: v for k, v in found.attrs.items() if k not in ("t", "cm", "vm")}
     return _splice(xml, [(found.start, found.end, _cell_xml(p, attrs, text).encode())])
 
 
-def _cell_xml(p: str, attrs: dict, text: str) -> str:
+def _cell_xml(p: str, attrs: dict[str, str], text: str) -> str:
     return f'<{p}c{_attributes(attrs | {"t": "inlineStr"})}><{p}is>{_text_element(p + "t", text)}</{p}is></{p}c>'
 
 
-def _style(sheet: _Node, place: SheetPlace, row: _Node | None) -> dict:
+def _style(sheet: _Node, place: SheetPlace, row: _Node | None) -> dict[str, str]:
     """The style Excel gives a cell typed where none was: the row's when it is formatted, else the
     column's."""
     if row is not None and row.attrs.get("customFormat") in ("1", "true") and row.attrs.get("s"):
@@ -307,17 +311,17 @@ def _ref(place: SheetPlace) -> str:
     return f"{get_column_letter(place.col)}{place.row}"
 
 
-def _number(value) -> int:
+def _number(value: str | None) -> int:
     if value is None or not value.isdigit():
         raise CannotPatch("a row without its number (r=)")
     return int(value)
 
 
-def _column(ref, row: int) -> int:
+def _column(ref: str | None, row: int) -> int:
     match = CELL_REF.fullmatch(ref or "")
     if match is None or int(match.group(2)) != row:
         raise CannotPatch(f"a cell without a usable reference (r={ref!r})")
-    return column_index_from_string(match.group(1))
+    return int(column_index_from_string(match.group(1)))
 
 
 # ---------------------------------------------------------------- docx
@@ -342,7 +346,7 @@ def _patch_word(xml: bytes, place: WordPlace, text: str) -> bytes:
     w = first.prefix
     runs = [r for p in paragraphs for r in p.own("r", frozenset({"p"}))]
     lead = next((r for r in first.children if r.local == "r"), None)
-    edits = []
+    edits: list[Edit] = []
     for run in runs:
         inner = _run_properties(xml, run) + (_text_element(w + "t", text).encode() if run is lead else b"")
         if run.empty:
@@ -353,10 +357,10 @@ def _patch_word(xml: bytes, place: WordPlace, text: str) -> bytes:
     if lead is None:
         properties = first.child("pPr")
         mark = properties.child("rPr") if properties is not None else None
-        keep = mark is not None and not any(c.local in PARAGRAPH_MARK_ONLY for c in mark.children)
-        run = f"<{w}r>".encode() + (xml[mark.start:mark.end] if keep else b"") \
-            + _text_element(w + "t", text).encode() + f"</{w}r>".encode()
-        edits.append(_insert(xml, first, first.close, run))
+        kept = b"" if mark is None or any(c.local in PARAGRAPH_MARK_ONLY for c in mark.children) \
+            else xml[mark.start:mark.end]
+        new_run = f"<{w}r>".encode() + kept + _text_element(w + "t", text).encode() + f"</{w}r>".encode()
+        edits.append(_insert(xml, first, first.close, new_run))
     return _splice(xml, edits)
 
 
