@@ -14,6 +14,8 @@ import docx
 import openpyxl
 import pytest
 from conftest import INTAKE_VALUES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from toolkit.forms.build import build_docx, shown
 from toolkit.forms.grid import load_docx, load_xlsx
@@ -386,3 +388,19 @@ def test_a_form_that_already_holds_its_number_is_archived_as_received(tousu, wor
     assert code == 0 and lines[-1]["number"] == NUMBER, output
     [second] = (workspace / "archive").glob("2*/*/*/*-v2.xlsx")
     assert second.read_bytes() == again.read_bytes()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(present=st.dictionaries(st.tuples(st.integers(1, 12), st.integers(1, 6)), st.text("甲乙 1", max_size=3),
+                               max_size=12),
+       row=st.integers(1, 14), col=st.integers(1, 8),
+       text=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12))
+def test_any_text_at_any_position_reads_back_and_nothing_else_moves(tmp_path, present, row, col, text):
+    cells = {openpyxl.utils.get_column_letter(c) + str(r): value for (r, c), value in present.items()}
+    data = _sheet_with(tmp_path, cells)
+    patched = patch_text(data, SheetPlace("表", row, col), text)
+    ref = openpyxl.utils.get_column_letter(col) + str(row)
+    before, after = sheet_values(data, "表"), sheet_values(patched, "表")
+    assert after.pop(ref)[0] == text
+    before.pop(ref, None)
+    assert before == after
