@@ -404,3 +404,10 @@ def test_any_text_at_any_position_reads_back_and_nothing_else_moves(tmp_path, pr
     assert after.pop(ref)[0] == text
     before.pop(ref, None)
     assert before == after
+
+
+@pytest.mark.parametrize(("suffix", "target"), [(".xlsx", "csv"), (".docx", "txt")])
+def test_the_patched_copy_opens_in_libreoffice_with_the_number(tousu, workspace, intake, tmp_path, suffix, target):
+    archived, _ = process_one(tousu, workspace, intake(suffix))
+    text = soffice_convert(archived, target, tmp_path).read_text(encoding="utf-8", errors="replace")
+    assert NUMBER in text
