@@ -12,8 +12,10 @@ from .counters import Counters, read_counters, write_counters
 from .errors import ToolkitError
 from .files import TargetExists, fsync_folder, move_no_replace, write_atomically
 from .forms.grid import write_text
+from .forms.patch import CannotPatch, patch_text
 
 SIDECAR_SUFFIX = ".meta.json"
+PATCHABLE = ("xlsx", "docx")        # formats whose number is patched into the package
 REFUSALS = "拒收记录"
 CASE_FOLDERS = "[0-9][0-9][0-9][0-9]/[0-9][0-9]/*"
 
@@ -47,12 +49,7 @@ def stage(ws, reading, name: str, provenance):
     """Write the form, with its number filled in, and its sidecar into staging; returns the provenance
     completed with the archived copy's SHA-256. A legacy file is the numbered twin `name`, and the
     original as received is staged beside it under the same name with its own suffix (no sidecar)."""
-    slot = reading.fields[reading.kind.number_field]
-    if slot.found and slot.slot is not None and slot.value != provenance.number:
-        write_text(slot.slot, slot.prefix + provenance.number)
-    buffer = io.BytesIO()
-    reading.source.save(buffer)
-    data = buffer.getvalue()
+    data = numbered(reading, provenance.number)
     provenance = replace(provenance, archived_sha256=hashlib.sha256(data).hexdigest())
     ws.staging.mkdir(parents=True, exist_ok=True)
     target = ws.staging / name
@@ -63,6 +60,30 @@ def stage(ws, reading, name: str, provenance):
     write_atomically(sidecar_of(target), provenance.dumps(), sync_folder=False)
     fsync_folder(ws.staging)
     return provenance
+
+
+def numbered(reading, number: str) -> bytes:
+    """The clerk's file with the number written into its slot: the one cell or Word paragraph patched
+    inside the package, every other byte as received (the file as received when the slot already holds
+    it or the form has none). Only what patching cannot do faithfully (patch.CannotPatch: a formula in
+    the slot, a zip64 or encrypted member, rows or cells without references, a part not in UTF-8) is
+    written through the parsed document and re-saved whole."""
+    slot = reading.fields[reading.kind.number_field]
+    source = reading.source
+    patchable = source.format in PATCHABLE          # a legacy original gets a numbered twin, saved whole
+    if patchable and (not slot.found or slot.slot is None or slot.value == number):
+        return source.data
+    text = slot.prefix + number
+    try:
+        if not patchable or slot.slot is None:
+            raise CannotPatch("saved whole")
+        return patch_text(source.data, slot.slot.locator, text)
+    except CannotPatch:
+        if slot.slot is not None:
+            write_text(slot.slot, text)
+        buffer = io.BytesIO()
+        source.save(buffer)
+        return buffer.getvalue()
 
 
 def ensure_free(ws, relative_path: str) -> None:

@@ -46,6 +46,7 @@ from python_calamine import (
 
 from ..errors import ToolkitError
 from .safety import ENCRYPTED
+from .patch import SheetPlace, word_place
 
 MAX_ROWS = 300   # a form is a page or two; anything below is not read
 MAX_COLS = 40
@@ -74,6 +75,7 @@ class Cell:
     last_col: int = 0
     number_format: str = "General"
     handle: object = None    # the openpyxl cell or python-docx cell, for writing back
+    locator: object = None   # where it stands in the package (patch.SheetPlace / WordPlace), for patching
 
     def __post_init__(self):
         self.last_row = self.last_row or self.row
@@ -121,10 +123,12 @@ class Original:
 
 @dataclass
 class Source:
-    """A parsed file: its pages (the active sheet first), and the document object for writing back."""
+    """A parsed file: its pages (the active sheet first), the document object for writing back, the
+    bytes it was read from (the number is patched into them), and for a legacy file the original."""
     format: str                 # "xlsx", "docx", "xls" (also .et) or "ods"
     pages: list
     document: object            # has save(target): the openpyxl book, the python-docx document, a TwinBook
+    data: bytes
     original: Original | None = None
 
     def save(self, target) -> None:
@@ -159,7 +163,7 @@ def load_xlsx(data: bytes, keep_vba: bool = False) -> Source:
     active = book.active if book.active in visible else (visible[0] if visible else None)
     ordered = [active] + [ws for ws in visible if ws is not active] if active else []
     grids = [_sheet_grid(ws, "" if ws is active else f"{ws.title}!") for ws in ordered]
-    return Source("xlsx", [_sheet_page(grid) for grid in grids], book)
+    return Source("xlsx", [_sheet_page(grid) for grid in grids], book, data)
 
 
 def _sheet_page(grid: Grid) -> Page:
@@ -175,7 +179,7 @@ def _sheet_grid(ws, prefix: str) -> Grid:
             continue
         top = ws.cell(rng.min_row, rng.min_col)
         cell = Cell(rng.min_row, rng.min_col, _xlsx_value(top), f"{prefix}{top.coordinate}",
-                    rng.max_row, rng.max_col, top.number_format, top)
+                    rng.max_row, rng.max_col, top.number_format, top, SheetPlace(ws.title, rng.min_row, rng.min_col))
         for r in range(rng.min_row, min(rng.max_row, MAX_ROWS) + 1):
             for c in range(rng.min_col, min(rng.max_col, MAX_COLS) + 1):
                 merged[(r, c)] = cell
@@ -187,7 +191,7 @@ def _sheet_grid(ws, prefix: str) -> Grid:
                 continue
             grid.cells[key] = Cell(xc.row, xc.column, _xlsx_value(xc),
                                    f"{prefix}{get_column_letter(xc.column)}{xc.row}", 0, 0,
-                                   xc.number_format, xc)
+                                   xc.number_format, xc, SheetPlace(ws.title, xc.row, xc.column))
     return grid
 
 
@@ -223,7 +227,8 @@ def load_calamine(data: bytes, fmt: str, suffix: str) -> Source:
         merges = ods_merges.get(name, []) if fmt == "ods" else sheet.merged_cell_ranges or []
         grids.append(_value_grid(name, sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS), merges,
                                  "" if index == 0 else f"{name}!"))
-    return Source(fmt, [_sheet_page(grid) for grid in grids], TwinBook(grids), Original(suffix.lower(), data, ".xlsx"))
+    return Source(fmt, [_sheet_page(grid) for grid in grids], TwinBook(grids), data,
+                  Original(suffix.lower(), data, ".xlsx"))
 
 
 def _value_grid(name: str, rows: list, merges: list, prefix: str) -> Grid:
@@ -365,7 +370,7 @@ def load_docx(data: bytes) -> Source:
     tables = [_table_grid(table, number) for number, table in enumerate(document.tables, start=1)]
     if tables:
         headings += [c.text for c in tables[0].distinct() if c.row <= HEADING_ROWS and c.text]
-    return Source("docx", [Page([body] + tables, headings)], document)
+    return Source("docx", [Page([body] + tables, headings)], document, data)
 
 
 def _paragraph_grid(document) -> tuple[Grid, list]:
@@ -385,7 +390,7 @@ def _paragraph_grid(document) -> tuple[Grid, list]:
             continue
         grid.max_row += 1
         grid.cells[(grid.max_row, 1)] = Cell(grid.max_row, 1, text, f"正文第{grid.max_row}段",
-                                             handle=paragraph)
+                                             handle=paragraph, locator=word_place(child))
         if before_tables:
             headings.append(text)
     grid.max_col = 1
@@ -400,7 +405,7 @@ def _table_grid(table, number: int) -> Grid:
             cell = by_tc.get(id(dc._tc))
             if cell is None:
                 cell = Cell(r, c, _element_text(dc._tc).strip() or None,
-                            f"表{number} 第{r}行第{c}列", handle=dc)
+                            f"表{number} 第{r}行第{c}列", handle=dc, locator=word_place(dc._tc))
                 by_tc[id(dc._tc)] = cell
             cell.last_row, cell.last_col = max(cell.last_row, r), max(cell.last_col, c)
             grid.cells[(r, c)] = cell
