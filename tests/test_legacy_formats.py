@@ -252,8 +252,6 @@ def test_encrypted_xls_refused_by_its_filepass_record(tmp_path):
     assert fmt is None and "文件已加密，请取消密码后另存" in problem.message
 
 
-@pytest.mark.xfail(strict=True, reason="toolkit/verify.py (not this change's file) must take an original kept beside "
-                                       "its numbered twin as covered by the twin's sidecar")
 def test_verify_accepts_the_original_beside_its_twin(tousu, workspace, tmp_path):
     assert tousu("process", annex_xls(tmp_path / "form.xls"))[0] == 0
     code, lines, _ = tousu("verify")

@@ -1,6 +1,7 @@
 """`tousu verify`: a file-system check of the workspace. The archive is the truth; the journal, the
 ledgers and the receipts must agree with it. Every inconsistency is listed with its path and what it
 means; nothing is changed (the fix is usually `tousu ledger rebuild`, see README)."""
+import glob
 import hashlib
 import re
 import tempfile
@@ -40,7 +41,8 @@ def _archive_findings(ws, entries: list) -> list[Finding]:
             if hashlib.sha256(data).hexdigest() != record.archived_sha256:
                 found.append(Finding(relative, "归档表单的内容与归档时不同（被修改或替换过）"))
     for form in ws.archive.glob(f"{CASE_FOLDERS}/*"):
-        if form.is_file() and FORM_FILE.search(form.name) and not sidecar_of(form).exists():
+        twins = form.parent.glob(f"{glob.escape(form.stem)}.*")     # an original kept beside its numbered twin
+        if form.is_file() and FORM_FILE.search(form.name) and not any(sidecar_of(f).exists() for f in (form, *twins)):
             found.append(Finding(ws.relative(form), "归档表单缺少来源记录（.meta.json），重建时不会采用"))
     return found
 

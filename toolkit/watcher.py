@@ -49,7 +49,7 @@ from .ledger import case_years
 from .process import new_submission_id, process, record_refusal_of
 from .receipt import Receipt
 
-ZIP_SUFFIXES = (".xlsx", ".xlsm", ".docx")
+ZIP_SUFFIXES = (".xlsx", ".xlsm", ".docx", ".ods")
 BROKEN_AFTER = 2.0      # seconds past settling after which a file that is still not whole is taken (and refused)
 RETRY_DELAYS = (1.0, 3.0)   # seconds before the 2nd and 3rd attempt at a file that failed; then it is refused
 ENVIRONMENT_PAUSE = (1.0, 30.0)
