@@ -14,6 +14,7 @@ from toolkit.clock import Clock
 from toolkit.forms.build import build
 from toolkit.forms.kinds import FEEDBACK, INTAKE
 from toolkit.ledger import ledger_path, sheet_parts
+from toolkit.scoring import score_month
 from toolkit.workspace import Workspace
 
 NOW = datetime(2026, 11, 21, 9)
@@ -179,6 +180,12 @@ def test_random_batches_give_the_workbook_a_full_rebuild_gives(tmp_path, rendere
                                        "received_at": received, "feedback_date": min(now, received + timedelta(days=1))}))
         batch.refresh_ledgers(desk.ws, [], now)
     assert len(rendered) < 12 * 10                              # most batches rendered a month or two
+    journal = desk.ws.journal
+    months = [f"2026-{m:02d}" for m in range(1, 13)]
+    quick = [[s.to_json() for s in score_month(journal, desk.ws.policy, m, now)] for m in months]
+    journal.cases_due_between = lambda stages, start, end: journal.cases_received(datetime(1, 1, 1), start)
+    assert quick == [[s.to_json() for s in score_month(journal, desk.ws.policy, m, now)] for m in months]
+    del journal.cases_due_between
     incremental = {year: parts(desk.ws, year) for year in desk.ws.journal.years()}
     batch.rebuild_all(desk.ws, Clock(now))
     for year, before in incremental.items():
