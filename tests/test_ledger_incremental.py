@@ -17,12 +17,15 @@ from toolkit.ledger import ledger_path, sheet_parts
 from toolkit.scoring import score_month
 from toolkit.workspace import Workspace
 
+from test_printing import flat, needs_soffice, pdf_pages
+
 NOW = datetime(2026, 11, 21, 9)
 
 
 def parts(ws, year=2026) -> dict:
     """{sheet name: its part's bytes}, and the whole package under None."""
     with zipfile.ZipFile(ledger_path(ws, year)) as package:
+        assert package.testzip() is None                    # every part's CRC holds
         found = {name: package.read(part) for name, part in sheet_parts(package).items()}
         found[None] = {name: package.read(name) for name in package.namelist()}
     return found
@@ -192,3 +195,16 @@ def test_random_batches_give_the_workbook_a_full_rebuild_gives(tmp_path, rendere
         after = parts(desk.ws, year)
         assert {k: v for k, v in after[None].items() if not k.startswith("docProps/")} == \
             {k: v for k, v in before[None].items() if not k.startswith("docProps/")}
+
+
+@needs_soffice
+def test_a_ledger_updated_in_place_prints_as_before(tmp_path):
+    desk = Desk(tmp_path)
+    desk.drop(NOW, intake(datetime(2026, 3, 3, 9)), intake(datetime(2026, 11, 3, 9)))
+    desk.drop(NOW, intake(datetime(2026, 1, 5, 9)), intake(datetime(2026, 3, 5, 9)))
+    pages = [flat(page) for page in pdf_pages(ledger_path(desk.ws, 2026), tmp_path)]
+    assert [next(t for t in ("2026年01月", "2026年03月", "2026年11月") if t in page) for page in pages] == \
+        ["2026年01月", "2026年03月", "2026年11月"]
+    assert all("处理意见与结果" in page and "考核扣分" not in page for page in pages)
+    assert "TS2026030001" in pages[1] and "TS2026030002" in pages[1]
+    assert [f"第{n}页共3页" in page for n, page in enumerate(pages, start=1)] == [True] * 3

@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import posixpath
+import struct
 import zipfile
 from copy import copy
 from dataclasses import dataclass
@@ -217,18 +218,42 @@ def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
             for s in book.iter(f"{MAIN}sheet")}
 
 
-def _carried_parts(old: Path | None, fresh: zipfile.ZipFile, months: list) -> dict[str, bytes] | None:
-    """{fresh part name: the old package's bytes} for the carried months; None when they cannot be
-    carried (no old package, or one whose style table or string table differs)."""
+def _carried_parts(old: Path | None, fresh: zipfile.ZipFile, months: list) -> dict[str, tuple] | None:
+    """{fresh part name: (its ZipInfo in the old package, its compressed bytes)} for the carried months;
+    None when they cannot be carried (no old package, or one whose style table or string table differs)."""
     try:
         with zipfile.ZipFile(old) as package:
             if package.read("xl/styles.xml") != fresh.read("xl/styles.xml") or \
                     "xl/sharedStrings.xml" in package.namelist():
                 return None
             parts, mine = sheet_parts(package), sheet_parts(fresh)
-            return {mine[m.title]: package.read(parts[m.title]) for m in months if m.rows is None}
+            return {mine[m.title]: _raw(package, package.getinfo(parts[m.title])) for m in months if m.rows is None}
     except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, TypeError):
         return None
+
+
+def _raw(package: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple:
+    """A part's compressed bytes as stored (copied without inflating and deflating them again)."""
+    package.fp.seek(info.header_offset)
+    header = package.fp.read(zipfile.sizeFileHeader)
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    package.fp.seek(info.header_offset + zipfile.sizeFileHeader + name_length + extra_length)
+    return info, package.fp.read(info.compress_size)
+
+
+def _write_raw(package: zipfile.ZipFile, name: str, info: zipfile.ZipInfo, data: bytes) -> None:
+    """Append a part given as compressed bytes (_raw) under `name`."""
+    copied = copy(info)
+    copied.filename, copied.orig_filename = name, name
+    copied.flag_bits &= ~0x08                   # sizes in the local header, no data descriptor after it
+    copied.extra = b""
+    copied.header_offset = package.fp.tell()
+    package.fp.write(copied.FileHeader())
+    package.fp.write(data)
+    package.filelist.append(copied)
+    package.NameToInfo[name] = copied
+    package.start_dir = package.fp.tell()
+    package._didModify = True
 
 
 class _Package:
@@ -252,7 +277,10 @@ def _assemble(year: int, months: list, old: Path | None) -> bytes | None:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
         for info in fresh.infolist():
-            package.writestr(info, carried.get(info.filename) or fresh.read(info.filename))
+            if info.filename in carried:
+                _write_raw(package, info.filename, *carried[info.filename])
+            else:
+                package.writestr(info, fresh.read(info.filename))
     return out.getvalue()
 
 
