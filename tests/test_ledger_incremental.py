@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import openpyxl
 import pytest
 from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
+from test_printing import flat, needs_soffice, pdf_pages
 
 from toolkit import batch, ledger
 from toolkit.clock import Clock
@@ -16,8 +17,6 @@ from toolkit.forms.kinds import FEEDBACK, INTAKE
 from toolkit.ledger import ledger_path, sheet_parts
 from toolkit.scoring import score_month
 from toolkit.workspace import Workspace
-
-from test_printing import flat, needs_soffice, pdf_pages
 
 NOW = datetime(2026, 11, 21, 9)
 

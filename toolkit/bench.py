@@ -31,8 +31,8 @@ from .clock import Clock
 from .forms.build import build
 from .forms.kinds import INTAKE
 from .hostile import measure, write_corpus
-from .intake import plain
 from .inbox import find_receipt
+from .intake import plain
 from .watcher import Watcher
 from .workspace import Workspace
 

@@ -29,15 +29,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from xml.etree import ElementTree
+from xml.sax.saxutils import escape
 
 import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.compat import safe_string
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 
 from .deadlines import UNIT_STAGES
 from .files import write_atomically
 from .period import month_bounds
 from .scoring import case_points, late_stages, score_month
-from .sheets import STYLES, save_atomically, write_table
+from .sheets import (
+    FORMULA_PREFIXES,
+    LINE_POINTS,
+    STYLES,
+    _column_widths,
+    _lines,
+    save_atomically,
+    write_table,
+)
 
 ANNEX_COLUMNS = ["序号", "投诉编号", "投诉时间", "投诉内容", "投诉地址/投诉人", "联系电话", "处理意见与结果",
                  "责任部门", "处理时间"]
@@ -50,6 +62,7 @@ WIDTHS = {"序号": 6, "投诉编号": 14, "投诉时间": 17, "投诉内容": 3
 EVENT_KINDS = ("accepted", "rebuilt")       # what changes a case's row; a rebuilt journal restarts its events
 EVENT_PAGES = (256, 8192, -1)               # how many events to look back for the last write's, in turn
 FIXED_STYLES = (*STYLES, "quoted")          # every cell style a ledger sheet uses, registered in this order
+CR = {"\r": "&#13;"}                        # a CR kept in XML text (a parser would make it a LF)
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 RID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -153,6 +166,11 @@ def changed_months(ws, year: int, written: Written | None, now: datetime) -> set
     return months
 
 
+def due_years(ws, years, now: datetime) -> set[int]:
+    """Years whose workbook shows a deadline as open that has passed since it was written."""
+    return {y for y in years if (w := Written.read(ws, y)) is not None and w.overdue(now)}
+
+
 @dataclass
 class Month:
     """One month's sheet: its rows when rendered now, else carried over with its case numbers."""
@@ -174,39 +192,79 @@ class Month:
         return f"{self.month}月"
 
 
-def _fixed_styles(book) -> None:
-    """Register every ledger cell style in FIXED_STYLES order, whatever the rows hold."""
+def _fixed_styles(book) -> dict[str, int]:
+    """Register every ledger cell style in FIXED_STYLES order, whatever the rows hold; {name: its index}."""
     scratch = book.create_sheet("scratch")
+    found = {}
     for col, name in enumerate(FIXED_STYLES, start=1):
         cell = scratch.cell(1, col)
         for attribute, value in STYLES.get(name, STYLES["body"]).items():
             setattr(cell, attribute, value)
         cell.quotePrefix = name == "quoted"
-        book._cell_styles.add(copy(cell._style))
+        found[name] = book._cell_styles.add(copy(cell._style))
     book.remove(scratch)
+    return found
 
 
-def _render(year: int, months: list) -> bytes:
-    """The workbook as openpyxl writes it: the rendered months in full, the carried ones as empty sheets
-    holding only what workbook.xml says of them (print titles, print area, filter)."""
+def _cell_xml(ref: str, value, width: float, styles: dict) -> tuple[str, int]:
+    """One data cell as openpyxl writes it after sheets.set_value, and the lines its text takes."""
+    if value is None or value == "":
+        return f'<c r="{ref}" s="{styles["body"]}"/>', 1
+    if isinstance(value, datetime):
+        return f'<c r="{ref}" s="{styles["datetime"]}" t="n"><v>{safe_string(to_excel(value))}</v></c>', 1
+    if isinstance(value, (int, float)):
+        return f'<c r="{ref}" s="{styles["body"]}" t="n"><v>{safe_string(value)}</v></c>', 1
+    text = ILLEGAL_CHARACTERS_RE.sub("", value)
+    style = styles["quoted" if text.startswith(FORMULA_PREFIXES) or value.startswith(FORMULA_PREFIXES) else "body"]
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    lines = _lines(value, width) if len(value) * 2 > width - 1 else 1
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{escape(text, CR)}</t></is></c>', lines
+
+
+def _rows_xml(rows: list, widths: list, styles: dict, first: int) -> str:
+    """The data rows of a month as sheet XML (sheets.write_table's cells, boxed and wrapped, each row
+    as tall as its longest text), written here rather than through openpyxl's cell objects: a month of
+    4,000 cases in 0.2 s instead of 2.5 s."""
+    letters = [get_column_letter(col) for col in range(1, len(COLUMNS) + 1)]
+    out = []
+    for r, values in enumerate(rows, start=first):
+        cells = [_cell_xml(f"{letter}{r}", value, width, styles) for letter, value, width in zip(letters, values, widths)]
+        lines = max(n for _, n in cells)
+        height = f' ht="{lines * LINE_POINTS + 3:g}" customHeight="1"' if lines > 1 else ""
+        out.append(f'<row r="{r}"{height}>{"".join(xml for xml, _ in cells)}</row>')
+    return "".join(out)
+
+
+def _render(year: int, months: list) -> tuple[bytes, dict]:
+    """The workbook as openpyxl writes it, every month with its title, header, widths and print settings
+    but no data rows; and {sheet name: the data rows' XML} for the months rendered now (the carried ones
+    are replaced by their old parts)."""
     book = openpyxl.Workbook()
     book.remove(book.active)
-    _fixed_styles(book)
+    styles = _fixed_styles(book)
+    bodies = {}
     for month in months:
         sheet = book.create_sheet(month.title)
+        last = month.count + 2
         if month.rows is not None:
-            write_table(sheet, COLUMNS, month.rows, WIDTHS, title=f"投诉信息管理台帐 {year}年{month.month:02d}月",
+            write_table(sheet, COLUMNS, [], WIDTHS, title=f"投诉信息管理台帐 {year}年{month.month:02d}月",
                         printed=len(ANNEX_COLUMNS))
-        else:
-            last = month.count + 2
-            sheet.print_title_rows = "1:2"
-            sheet.print_area = f"A1:{get_column_letter(len(ANNEX_COLUMNS))}{last}"
-            sheet.auto_filter.ref = f"A2:{get_column_letter(len(COLUMNS))}{max(last, 3)}"
+            bodies[month.title] = _rows_xml(month.rows, _column_widths(sheet, COLUMNS, month.rows, WIDTHS), styles, 3)
+        sheet.print_title_rows = "1:2"
+        sheet.print_area = f"A1:{get_column_letter(len(ANNEX_COLUMNS))}{last}"
+        sheet.auto_filter.ref = f"A2:{get_column_letter(len(COLUMNS))}{max(last, 3)}"
     if not months:
         write_table(book.create_sheet("说明"), COLUMNS, [])
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
+    return buffer.getvalue(), bodies
+
+
+def _with_rows(part: bytes, rows: str, count: int) -> bytes:
+    """A month's sheet part as openpyxl wrote it (title and header) with its data rows put in."""
+    part = part.replace(b'<dimension ref="A1:T2"/>', f'<dimension ref="A1:T{count + 2}"/>'.encode(), 1)
+    head, tail = part.split(b"</sheetData>", 1)
+    return head + rows.encode("utf-8") + b"</sheetData>" + tail
 
 
 def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
@@ -267,26 +325,23 @@ class _Package:
 
 
 def _assemble(year: int, months: list, old: Path | None) -> bytes | None:
-    fresh_bytes = _render(year, months)
+    fresh_bytes, bodies = _render(year, months)
     fresh = zipfile.ZipFile(io.BytesIO(fresh_bytes))
     carried = _carried_parts(old, fresh, months) if any(m.rows is None for m in months) else {}
     if carried is None:
         return None
-    if not carried:
-        return fresh_bytes
+    rendered = {part: (bodies[name], m.count) for name, part in sheet_parts(fresh).items()
+                for m in months if m.title == name and m.rows is not None}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
         for info in fresh.infolist():
             if info.filename in carried:
                 _write_raw(package, info.filename, *carried[info.filename])
+            elif info.filename in rendered:
+                package.writestr(info, _with_rows(fresh.read(info.filename), *rendered[info.filename]))
             else:
                 package.writestr(info, fresh.read(info.filename))
     return out.getvalue()
-
-
-def due_years(ws, years, now: datetime) -> set[int]:
-    """Years whose workbook shows a deadline as open that has passed since it was written."""
-    return {y for y in years if (w := Written.read(ws, y)) is not None and w.overdue(now)}
 
 
 def write_ledger(ws, year: int, now: datetime) -> Path:
