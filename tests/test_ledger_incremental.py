@@ -33,6 +33,8 @@ def parts(ws, year=2026) -> dict:
 def rows(ws, year=2026, sheet="11月") -> dict:
     book = openpyxl.load_workbook(ledger_path(ws, year))
     table = [[c.value for c in row] for row in book[sheet].iter_rows(min_row=2)]
+    streamed = openpyxl.load_workbook(ledger_path(ws, year), read_only=True)
+    assert [list(row) for row in streamed[sheet].iter_rows(min_row=2, values_only=True)] == table
     return {row[1]: dict(zip(table[0], row)) for row in table[1:]}
 
 

@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import posixpath
+import re
 import struct
 import zipfile
 from copy import copy
@@ -249,6 +250,7 @@ def _render(year: int, months: list) -> tuple[bytes, dict]:
         if month.rows is not None:
             write_table(sheet, COLUMNS, [], WIDTHS, title=f"投诉信息管理台帐 {year}年{month.month:02d}月",
                         printed=len(ANNEX_COLUMNS))
+            sheet.delete_rows(3)                # the empty cell freezing the panes made below the header
             bodies[month.title] = _rows_xml(month.rows, _column_widths(sheet, COLUMNS, month.rows, WIDTHS), styles, 3)
         sheet.print_title_rows = "1:2"
         sheet.print_area = f"A1:{get_column_letter(len(ANNEX_COLUMNS))}{last}"
@@ -262,8 +264,9 @@ def _render(year: int, months: list) -> tuple[bytes, dict]:
 
 def _with_rows(part: bytes, rows: str, count: int) -> bytes:
     """A month's sheet part as openpyxl wrote it (title and header) with its data rows put in."""
-    part = part.replace(b'<dimension ref="A1:T2"/>', f'<dimension ref="A1:T{count + 2}"/>'.encode(), 1)
+    part = re.sub(rb'<dimension ref="[A-Z0-9:]+"/>', f'<dimension ref="A1:T{count + 2}"/>'.encode(), part, count=1)
     head, tail = part.split(b"</sheetData>", 1)
+    assert b'<row r="3"' not in head
     return head + rows.encode("utf-8") + b"</sheetData>" + tail
 
 
