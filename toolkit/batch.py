@@ -45,8 +45,7 @@ def _remove_partial_ledgers(ws) -> None:
 
 def _todo(ws, now) -> set[int]:
     """Stale years, and years whose ledger shows a deadline as open that has passed since."""
-    stale = stale_years(ws)
-    return stale | due_years(ws, set(ws.journal.years()) - stale, now)
+    return stale_years(ws) | due_years(ws, now)
 
 
 def refresh_ledgers(ws, years, now) -> list[str]:

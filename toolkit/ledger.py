@@ -167,8 +167,9 @@ def changed_months(ws, year: int, written: Written | None, now: datetime) -> set
     return months
 
 
-def due_years(ws, years, now: datetime) -> set[int]:
+def due_years(ws, now: datetime) -> set[int]:
     """Years whose workbook shows a deadline as open that has passed since it was written."""
+    years = {int(p.stem[len("ledger-"):]) for p in ws.state.glob("ledger-[0-9][0-9][0-9][0-9].json")}
     return {y for y in years if (w := Written.read(ws, y)) is not None and w.overdue(now)}
 
 
@@ -367,7 +368,7 @@ def write_ledger(ws, year: int, now: datetime) -> Path:
         changed = None                                  # the old parts could not be carried: render all
     save_atomically(_Package(data), target)
     latest = ws.journal.events(EVENT_KINDS, 1)
-    Written(_digest(target), latest[0] if latest else None, now.isoformat(),
+    Written(hashlib.sha256(data).hexdigest(), latest[0] if latest else None, now.isoformat(),
             {f"{year:04d}-{m.month:02d}": {"numbers": m.numbers, "due": m.due} for m in months}).write(ws, year)
     return target
 
