@@ -91,10 +91,10 @@ def open_due(state: dict, now: datetime) -> str | None:
 
 def month_rows(journal, policy, month: str, now: datetime) -> tuple[list, str | None]:
     """The month's rows, and the earliest open deadline still to pass among its cases."""
-    start, end = month_bounds(month)
-    points = case_points(score_month(journal, policy, month, now))
+    received = journal.cases_received(*month_bounds(month))
+    points = case_points(score_month(journal, policy, month, now, received))
     rows, due = [], None
-    for index, case in enumerate(journal.cases_received(start, end), start=1):
+    for index, case in enumerate(received, start=1):
         facts, state, number = case["facts"], case["state"], case["number"]
         feedback = journal.latest_facts(number, "feedback")
         who = " / ".join(v for v in (facts.get("address"), facts.get("customer_name")) if v)

@@ -66,8 +66,9 @@ def _late_line(state: dict, start: datetime, as_of: datetime) -> str | None:
                     + (f"实际反馈{met[:16].replace('T', ' ')}" if met else "期末仍未反馈") for s, due, met in late)
 
 
-def score_month(journal, policy, month: str, now: datetime | None = None) -> list[UnitScore]:
+def score_month(journal, policy, month: str, now: datetime | None = None, received: list | None = None) -> list[UnitScore]:
     """Every unit's points for `month`; a case with no unit is listed under UNASSIGNED, not charged.
+    `received`: the month's cases as journal.cases_received gives them, when the caller has read them.
     The class of a case counts in the month of its 受理时间, a late line in the month its deadline
     passed, so cases received earlier with a unit deadline in the month are read as well (selected in
     SQLite, not every case since the beginning parsed here)."""
@@ -78,7 +79,9 @@ def score_month(journal, policy, month: str, now: datetime | None = None) -> lis
     def unit_of(name):
         return units.setdefault(name or UNASSIGNED, UnitScore(name or UNASSIGNED, charged=bool(name)))
     major_points = Decimal(str(policy.section("scoring")["major_points"]))
-    for case in journal.cases_due_between(UNIT_STAGES, start, end) + journal.cases_received(start, end):
+    if received is None:
+        received = journal.cases_received(start, end)
+    for case in journal.cases_due_between(UNIT_STAGES, start, end) + received:
         state, number = case["state"], case["number"]
         detail = _late_line(state, start, as_of)
         received_before = datetime.fromisoformat(case["received_at"]) < start
