@@ -1,5 +1,5 @@
 """A batch of files: each processed on its own, then the ledgers of the years they touched are
-rewritten once (SPEC §16: not once per form). A year is marked pending (.tousu/ledger.pending) as soon
+updated once (SPEC §16: not once per form; ledger.write_ledger renders only the months that changed). A year is marked pending (.tousu/ledger.pending) as soon
 as a form of it is accepted, before its ledger is rewritten, so a crash or a failed write is repaired
 by the next batch or the next start; a year whose ledger is missing is written too, and partial files a
 crash left in ledger/ are removed. A ledger locked by Excel stays pending and is retried later."""
@@ -8,7 +8,7 @@ from pathlib import Path
 from .clock import Clock
 from .errors import WorkspaceUnavailable
 from .files import write_atomically
-from .ledger import case_years, ledger_path, write_ledger
+from .ledger import case_years, due_years, ledger_path, write_ledger
 from .process import process
 from .rebuild import rebuild_journal
 from .sheets import WorkbookLocked
@@ -44,15 +44,22 @@ def _remove_partial_ledgers(ws) -> None:
         leftover.unlink(missing_ok=True)
 
 
+def _todo(ws, now) -> set[int]:
+    """Stale years, and years whose ledger shows a deadline as open that has passed since."""
+    return stale_years(ws) | due_years(ws, now)
+
+
 def refresh_ledgers(ws, years, now) -> list[str]:
-    """Rewrite the given years' ledgers plus every stale one; returns messages for the clerk."""
+    """Update the given years' ledgers plus every stale one; returns messages for the clerk."""
     mark_pending(ws, years)
-    if not stale_years(ws):
+    if not _todo(ws, now):
         return []
     messages, still = [], set()
     with ws.locked():
         _remove_partial_ledgers(ws)
-        for year in sorted(stale_years(ws)):
+        todo = _todo(ws, now)
+        mark_pending(ws, todo)
+        for year in sorted(todo):
             try:
                 write_ledger(ws, year, now)
             except WorkbookLocked as locked:

@@ -314,3 +314,13 @@ class Journal:
         return [{**dict(row), "detail": json.loads(row["detail"])} for row in self.db.execute(
             f"SELECT at, number, kind, detail FROM events WHERE kind IN ({marks}) ORDER BY id DESC LIMIT ?",
             (*kinds, limit))]
+
+    def cases_due_between(self, stages: tuple, start: datetime, end: datetime) -> list:
+        """Cases received before `start` with a deadline of one of `stages` in [start, end), oldest
+        first: the only earlier cases a month's late lines can concern (scoring.score_month)."""
+        assert all(stage.isidentifier() for stage in stages)
+        due = " OR ".join(f"(json_extract(state, '$.deadlines.{stage}') >= :start "
+                          f"AND json_extract(state, '$.deadlines.{stage}') < :end)" for stage in stages)
+        rows = self.db.execute(f"SELECT * FROM cases WHERE received_at < :start AND ({due}) "
+                               f"ORDER BY received_at, number", {"start": _iso(start), "end": _iso(end)})
+        return [self._case(row) for row in rows]

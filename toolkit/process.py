@@ -115,10 +115,13 @@ def _receipt(examined: Examined, status: str, number: str | None, archived: str 
                    state["status"], warnings=list(state.get("notes", [])) if status == "accepted" else [])
 
 
-def refresh(journal, number: str, policy: Policy) -> None:
-    """Re-derive the classification around a case and the state of every case it touched."""
-    for affected in dict.fromkeys([number, *reclassify(journal, number, policy)]):
-        journal.set_state(affected, derive(journal.case(affected), journal.case_files(affected), policy).to_json())
+def refresh(journal, number: str, policy: Policy) -> list[str]:
+    """Re-derive the classification around a case and the state of every case it touched; returns the
+    other cases whose state was re-derived (their ledger rows change too)."""
+    affected = list(dict.fromkeys([number, *reclassify(journal, number, policy)]))
+    for other in affected:
+        journal.set_state(other, derive(journal.case(other), journal.case_files(other), policy).to_json())
+    return affected[1:]
 
 
 def check(path: Path, policy: Policy, clock: Clock = Clock()) -> Receipt:
@@ -217,8 +220,9 @@ def _register(ws, journal, examined: Examined, sub: Submission) -> Receipt:
                                     sub.submitted_by, sub.id, journal.next_order(), a.facts, list(a.problems))
             provenance = archive.stage(ws, reading, name, provenance)
             file_id = journal.add_file(provenance, relative, "staged")
-            refresh(journal, number, ws.policy)
-            journal.log(sub.arrived_at, "accepted", number, form=a.kind, version=version, file=sub.original_name)
+            touched = refresh(journal, number, ws.policy)
+            journal.log(sub.arrived_at, "accepted", number, form=a.kind, version=version, file=sub.original_name,
+                        touched=touched)
             state = journal.case(number)["state"]
             archive.commit_counters(ws, journal)
     except FormRefused as refusal:

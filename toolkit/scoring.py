@@ -9,7 +9,6 @@ from .deadlines import STAGE_NAMES, UNIT_STAGES
 from .period import month_bounds
 
 UNASSIGNED = "未指定承办单位"       # listed, flagged, never charged (SPEC §7)
-EARLIEST = datetime(1, 1, 1)
 OFFICE = "服务管理办公室"
 PERSON_PENALTIES = (
     ("重大投诉", "开除；留用察看；当月考核等级最高为C；扣罚当月绩效奖金1000–3000元（可根据情况选择其中1–3项）"),
@@ -74,10 +73,12 @@ def _late_lines(state: dict, start: datetime, as_of: datetime) -> list[str]:
     return lines
 
 
-def score_month(journal, policy, month: str, now: datetime | None = None) -> list[UnitScore]:
+def score_month(journal, policy, month: str, now: datetime | None = None, received: list | None = None) -> list[UnitScore]:
     """Every unit's points for `month`; a case with no unit is listed under UNASSIGNED, not charged.
+    `received`: the month's cases as journal.cases_received gives them, when the caller has read them.
     The class of a case counts in the month of its 受理时间, a late line in the month its deadline
-    passed, so cases received earlier are read as well."""
+    passed, so cases received earlier with a unit deadline in the month are read as well (selected in
+    SQLite, not every case since the beginning parsed here)."""
     start, end = month_bounds(month)
     as_of = min(now, end) if now else end       # a deadline at 23:59:59 of the last day has passed by the end
     units: dict = {}
@@ -85,7 +86,9 @@ def score_month(journal, policy, month: str, now: datetime | None = None) -> lis
     def unit_of(name):
         return units.setdefault(name or UNASSIGNED, UnitScore(name or UNASSIGNED, charged=bool(name)))
     major_points = Decimal(str(policy.section("scoring")["major_points"]))
-    for case in journal.cases_received(EARLIEST, end):
+    if received is None:
+        received = journal.cases_received(start, end)
+    for case in journal.cases_due_between(UNIT_STAGES, start, end) + received:
         state, number = case["state"], case["number"]
         late_lines = _late_lines(state, start, as_of)
         received_before = datetime.fromisoformat(case["received_at"]) < start
