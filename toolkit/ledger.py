@@ -319,13 +319,13 @@ def _write_raw(package: zipfile.ZipFile, name: str, info: zipfile.ZipInfo, data:
 
 
 class _Package:
-    """A finished package given to save_atomically (which calls save(path))."""
+    """A finished package given to save_atomically (which calls save(file), as for a workbook)."""
 
     def __init__(self, data: bytes):
         self.data = data
 
-    def save(self, path: Path) -> None:
-        path.write_bytes(self.data)
+    def save(self, target) -> None:
+        target.write(self.data)
 
 
 def _assemble(year: int, months: list, old: Path | None) -> bytes | None:
