@@ -353,3 +353,18 @@ def test_a_stray_case_folder_at_the_next_number_is_skipped_not_blamed_on_the_cle
     assert (stray / "TS2026110002-受理记录单-v1.xlsx").read_bytes() == b"put here by hand"
     code, lines, _ = tousu("verify")
     assert code == 1 and any("TS2026110002" in f["path"] for f in lines[0]["findings"])
+
+
+def test_a_kill_between_the_commit_and_the_pending_mark_is_caught_at_the_next_start(tousu, form, workspace,
+                                                                                   monkeypatch):
+    tousu("process", form(INTAKE, INTAKE_VALUES))
+    monkeypatch.setattr(batch, "mark_pending", lambda ws, years: None)      # the kill: no year marked
+    monkeypatch.setattr(batch, "refresh_ledgers", lambda ws, years, now: [])
+    tousu("process", form(INTAKE, dict(INTAKE_VALUES, customer_name="乙", phone="13900000002")))
+    monkeypatch.undo()
+    code, lines, _ = tousu("status")
+    assert lines[0]["ledgers_pending"] == [2026]
+    assert Watcher(Workspace.open(workspace), CLOCK, settle=0).run(once=True) == 0
+    import openpyxl
+    sheet = openpyxl.load_workbook(workspace / "ledger" / "投诉管理台帐-2026.xlsx")["11月"]
+    assert sorted(r[1].value for r in sheet.iter_rows(min_row=3) if r[1].value) == ["TS2026110001", "TS2026110002"]

@@ -167,6 +167,19 @@ def changed_months(ws, year: int, written: Written | None, now: datetime) -> set
     return months
 
 
+def behind_years(ws, now: datetime) -> set[int]:
+    """Years whose workbook misses changes the journal holds (a crash between a commit and the mark of
+    its year as pending, a workbook edited or replaced by hand): checked at start and by `status`."""
+    behind = set()
+    for year in ws.journal.years():
+        if not ledger_path(ws, year).exists():
+            continue                                    # missing ledgers are stale anyway (batch.stale_years)
+        months = changed_months(ws, year, Written.read(ws, year), now)
+        if months is None or months:
+            behind.add(year)
+    return behind
+
+
 def due_years(ws, now: datetime) -> set[int]:
     """Years whose workbook shows a deadline as open that has passed since it was written."""
     years = {int(p.stem[len("ledger-"):]) for p in ws.state.glob("ledger-[0-9][0-9][0-9][0-9].json")}

@@ -6,6 +6,7 @@ from datetime import datetime
 from .batch import stale_years
 from .files import printable
 from .inbox import in_subfolders, leftover_claims, pending, read_held
+from .ledger import behind_years
 
 
 def workspace_status(ws, now: datetime, recent: int = 5) -> dict:
@@ -15,7 +16,7 @@ def workspace_status(ws, now: datetime, recent: int = 5) -> dict:
             "held": [{"file": name, **entry} for name, entry in sorted(read_held(ws).items())],
             "in_subfolders": in_subfolders(ws),
             "unfinished": [printable(c.name) for c in leftover_claims(ws)],
-            "ledgers_pending": sorted(stale_years(ws)),
+            "ledgers_pending": sorted(stale_years(ws) | behind_years(ws, now)),
             "today": {"accepted": counts.get("archived", 0), "refused": counts.get("refused", 0)},
             "recent_refusals": journal.recent_refusals(recent),
             "recent_events": [{"at": e["at"], "kind": e["kind"], "number": e["number"], **e["detail"]}

@@ -27,9 +27,9 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
+from .archive import ArchiveConflict
 from .batch import mark_pending, refresh_ledgers
 from .clock import Clock
-from .archive import ArchiveConflict
 from .errors import CalendarError, WorkspaceUnavailable
 from .files import printable
 from .forms.safety import check_size, refuse
@@ -45,7 +45,7 @@ from .inbox import (
     write_held,
     write_receipt,
 )
-from .ledger import case_years
+from .ledger import behind_years, case_years
 from .process import new_submission_id, process, record_refusal_of
 from .receipt import Receipt
 
@@ -315,6 +315,7 @@ class Watcher:
         observer.schedule(Wake(self.wake), str(self.ws.inbox), recursive=False)
         observer.start()
         started = time.monotonic()
+        mark_pending(self.ws, behind_years(self.ws, self.clock.now()))     # what a crash left unwritten
         log.info(f"{self.clock.now():%Y-%m-%d %H:%M:%S} 开始监视 {self.ws.inbox}"
                  f"（{'轮询 ' + str(self.poll) + ' 秒' if self.poll else '文件通知'}）")
         try:

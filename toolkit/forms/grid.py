@@ -45,8 +45,8 @@ from python_calamine import (
 )
 
 from ..errors import ToolkitError
-from .safety import ENCRYPTED
 from .patch import SheetPlace, word_place
+from .safety import ENCRYPTED
 
 MAX_ROWS = 300   # a form is a page or two; anything below is not read
 MAX_COLS = 40
