@@ -198,3 +198,33 @@ def test_a_place_no_writer_knows_is_an_error_not_a_silent_skip():
     from toolkit.forms.grid import CannotWrite, Cell, write_text
     with pytest.raises(CannotWrite, match="D5"):
         write_text(Cell(5, 4, None, "D5", handle=object()), "TS2026110001")
+
+
+def test_verify_finds_what_review_found_missing_and_changes_nothing(tmp_path):
+    from toolkit.forms.build import build
+    from toolkit.verify import verify
+    from toolkit.watcher import Watcher
+    ws = Workspace.open(tmp_path / "ws")
+    for i in range(2):
+        build(INTAKE, customer(i), ws.inbox / f"{i}.xlsx")
+    (ws.inbox / "坏.xlsx").write_bytes(b"junk")
+    assert Watcher(ws, CLOCK, settle=0).run(once=True) == 0
+    assert verify(ws, CLOCK.now()) == []
+    ledger = ws.ledger / "投诉管理台帐-2026.xlsx"
+    import openpyxl
+    book = openpyxl.load_workbook(ledger)
+    book["11月"]["G3"] = "被人改过"
+    book.save(ledger)
+    next(ws.receipts.glob("0.xlsx.*.回执.txt")).unlink()
+    next(ws.rejected.glob("*.错误说明.txt")).unlink()
+    (ws.archive / "2026/11/TS2026110001/stray.xlsx").write_bytes(b"x")
+    (ws.archive / "2026/11/TS2026110099").mkdir()
+    counters = (ws.archive / ".counters.json").read_bytes()
+    (ws.archive / ".counters.json").write_text('{"order": 1, "sequences": {"TS202611*": 1}}')
+    behind = (ws.archive / ".counters.json").read_bytes()
+    findings = [f"{f.path}：{f.problem}" for f in verify(ws, CLOCK.now())]
+    assert (ws.archive / ".counters.json").read_bytes() == behind != counters      # verify repaired nothing
+    for expected in ("ledger/投诉管理台帐-2026.xlsx：台帐与最后一次写入时不同", "缺少回执（.回执.txt）",
+                     "退回的文件缺少错误说明", "archive/2026/11/TS2026110001/stray.xlsx：案卷中有不属于本案的文件",
+                     "archive/2026/11/TS2026110099：空的案卷文件夹", "archive/.counters.json：归档计数"):
+        assert any(expected in line for line in findings), (expected, findings)

@@ -249,7 +249,7 @@ def verify(workspace, as_json):
 
     例：tousu verify -w 投诉共享
     """
-    findings = verify_workspace(_open(workspace))
+    findings = verify_workspace(_open(workspace), Clock.from_env().now())
     if as_json:
         click.echo(json.dumps({"ok": not findings, "findings": [f.to_json() for f in findings]}, ensure_ascii=False))
     elif findings:

@@ -150,31 +150,33 @@ def _events_since(journal, mark: dict | None) -> list | None:
     return None
 
 
-def changed_months(ws, year: int, written: Written | None, now: datetime) -> set[str] | None:
+def changed_months(ws, year: int, written: Written | None, now: datetime, journal=None) -> set[str] | None:
     """The months of `year` whose rows may differ from the workbook's; None: render the whole year."""
+    journal = journal or ws.journal
     if written is None or written.written_at > now.isoformat() or _digest(ledger_path(ws, year)) != written.sha256:
         return None
-    events = _events_since(ws.journal, written.event)
+    events = _events_since(journal, written.event)
     if events is None or any(e["kind"] == "rebuilt" for e in events):
         return None
     touched = {n for e in events for n in (e["number"], *e["detail"].get("touched", ())) if n}
     months = written.overdue(now)
     for number in touched:
-        case = ws.journal.case(number)
+        case = journal.case(number)
         if case and case["received_at"].startswith(f"{year:04d}-"):
             months.add(case["received_at"][:7])
         months |= {m for m, info in written.months.items() if f" {number} " in info["numbers"]}
     return months
 
 
-def behind_years(ws, now: datetime) -> set[int]:
+def behind_years(ws, now: datetime, journal=None) -> set[int]:
     """Years whose workbook misses changes the journal holds (a crash between a commit and the mark of
     its year as pending, a workbook edited or replaced by hand): checked at start and by `status`."""
+    journal = journal or ws.journal
     behind = set()
-    for year in ws.journal.years():
+    for year in journal.years():
         if not ledger_path(ws, year).exists():
             continue                                    # missing ledgers are stale anyway (batch.stale_years)
-        months = changed_months(ws, year, Written.read(ws, year), now)
+        months = changed_months(ws, year, Written.read(ws, year), now, journal)
         if months is None or months:
             behind.add(year)
     return behind

@@ -4,6 +4,7 @@ means; nothing is changed (the fix is usually `tousu ledger rebuild`, see README
 import glob
 import hashlib
 import re
+import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +14,8 @@ import openpyxl
 from .archive import CASE_FOLDERS, sidecar_of
 from .counters import Counters, read_counters
 from .inbox import leftover_claims
-from .journal import Journal
-from .ledger import ledger_path
+from .journal import Journal, JournalUnusable
+from .ledger import behind_years, ledger_path
 from .numbering import NumberPattern
 from .provenance import Provenance
 from .rebuild import build_journal, read_archive
@@ -111,14 +112,50 @@ def _ledger_findings(ws, journal: Journal) -> list[Finding]:
 
 
 def _receipt_findings(ws, live: dict) -> list[Finding]:
-    names = " ".join(p.name for p in ws.receipts.glob("*.回执.json"))
+    """Every inbox submission has its receipt, both the clerk's text and the program's JSON."""
+    names = {suffix: " ".join(p.name for p in ws.receipts.glob(f"*.回执.{suffix}")) for suffix in ("txt", "json")}
     found = []
     for row in live["files"].values():
         submission, submitted_by = row[0], row[FILE_FIELDS.index("submitted_by")]
-        if submitted_by == "inbox" and f".{submission.rsplit('-', 1)[-1]}.回执.json" not in names:
-            found.append(Finding(row[FILE_FIELDS.index("path")] or row[FILE_FIELDS.index("original_name")],
-                                 f"提交 {submission} 没有回执"))
+        where = row[FILE_FIELDS.index("path")] or row[FILE_FIELDS.index("original_name")]
+        for suffix, listed in names.items():
+            if submitted_by == "inbox" and f".{submission.rsplit('-', 1)[-1]}.回执.{suffix}" not in listed:
+                found.append(Finding(where, f"提交 {submission} 缺少回执（.回执.{suffix}）"))
     return found
+
+
+def _rejected_findings(ws) -> list[Finding]:
+    """Every refused file in rejected/ has its 错误说明 beside it."""
+    return [Finding(ws.relative(p), "退回的文件缺少错误说明（.错误说明.txt）") for p in ws.rejected.iterdir()
+            if p.is_file() and not p.name.endswith(".错误说明.txt")
+            and not p.with_name(p.name + ".错误说明.txt").exists()]
+
+
+def _stray_findings(ws) -> list[Finding]:
+    """Files in the case folders that tousu did not put there, and empty case folders."""
+    found = []
+    for folder in ws.archive.glob(CASE_FOLDERS):
+        if not folder.is_dir():
+            found.append(Finding(ws.relative(folder), "案卷位置上是文件而不是文件夹"))
+            continue
+        entries = list(folder.iterdir())
+        if not entries:
+            found.append(Finding(ws.relative(folder), "空的案卷文件夹（其表单可能已被删除）"))
+        for entry in entries:
+            if entry.name == "重复提交" and entry.is_dir():
+                continue
+            if not entry.name.startswith(f"{folder.name}-"):
+                found.append(Finding(ws.relative(entry), "案卷中有不属于本案的文件（不是 tousu 归档的）"))
+    return found
+
+
+def _edited_ledger_findings(ws, journal, now) -> list[Finding]:
+    """A ledger changed since tousu wrote it, or missing changes the journal holds."""
+    if journal is None:
+        return []
+    return [Finding(ws.relative(ledger_path(ws, year)), "台帐与最后一次写入时不同（被手工修改），或尚未包含日志中的最新变化；"
+                                                        "下一批次或 tousu ledger rebuild 时重写")
+            for year in sorted(behind_years(ws, now, journal))]
 
 
 def _leftover_findings(ws) -> list[Finding]:
@@ -129,21 +166,36 @@ def _leftover_findings(ws) -> list[Finding]:
     return found
 
 
-def verify(ws) -> list[Finding]:
-    """Every inconsistency between the archive, the journal, the ledgers and the receipts."""
-    with ws.locked() as journal, tempfile.TemporaryDirectory() as temp:
+def _live_journal(ws) -> tuple[Journal | None, list[Finding]]:
+    """The journal as it is, read-only: verify repairs nothing (the next writer will)."""
+    try:
+        return Journal(ws.journal_path, readonly=True), []
+    except (JournalUnusable, sqlite3.Error) as exc:
+        return None, [Finding(str(ws.journal_path), f"日志无法读取（{exc}）：下次写入时按归档自动重建，"
+                                                  f"或运行 tousu ledger rebuild")]
+
+
+def verify(ws, now) -> list[Finding]:
+    """Every inconsistency between the archive, the journal, the ledgers and the receipts; changes nothing."""
+    with ws.holding(), tempfile.TemporaryDirectory() as temp:
         skipped: list = []
         entries = read_archive(ws, skipped)
         findings = [Finding(path, f"无法采用：{reason}") for path, reason in skipped]
-        findings += _archive_findings(ws, entries) + _counter_findings(ws, entries)
+        findings += _archive_findings(ws, entries) + _counter_findings(ws, entries) + _stray_findings(ws)
         built = build_journal(ws, Path(temp) / "verify.sqlite3", keep_counters=False)
         findings += [Finding(path, f"无法采用：{reason}") for path, reason in built.skipped
                      if (path, reason) not in skipped]
         rebuilt = Journal(Path(temp) / "verify.sqlite3", readonly=True)
+        journal, unusable = _live_journal(ws)
+        findings += unusable
         try:
-            live = journal.snapshot()
-            findings += _journal_findings(live, rebuilt.snapshot()) + _ledger_findings(ws, rebuilt)
+            live = journal.snapshot() if journal else {"cases": {}, "files": {}}
+            if journal:
+                findings += _journal_findings(live, rebuilt.snapshot())
+            findings += _ledger_findings(ws, rebuilt) + _edited_ledger_findings(ws, journal, now)
         finally:
             rebuilt.close()
-        findings += _receipt_findings(ws, live) + _leftover_findings(ws)
+            if journal:
+                journal.close()
+        findings += _receipt_findings(ws, live) + _rejected_findings(ws) + _leftover_findings(ws)
     return findings

@@ -83,14 +83,8 @@ class Workspace:
         return Path(configured) if configured else self.state / "journal.sqlite3"
 
     @contextmanager
-    def locked(self):
-        """Hold the one-writer lock; yields a writable journal that agrees with the archive. Re-entrant."""
-        if self._writer is not None:
-            yield self._writer
-            return
-        from .rebuild import (
-            open_current,  # rebuild needs the workspace; imported when first locked
-        )
+    def holding(self):
+        """Hold the one-writer lock, nothing more (`tousu verify` looks without repairing)."""
         try:
             self._lock.acquire()
         except filelock.Timeout:
@@ -99,13 +93,27 @@ class Workspace:
         except OSError as exc:
             raise WorkspaceUnavailable.from_os(exc, "无法取得工作区锁") from None
         try:
-            self._writer = open_current(self)
-            yield self._writer
+            yield
         finally:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
             self._lock.release()
+
+    @contextmanager
+    def locked(self):
+        """Hold the one-writer lock; yields a writable journal that agrees with the archive. Re-entrant."""
+        if self._writer is not None:
+            yield self._writer
+            return
+        from .rebuild import (
+            open_current,  # rebuild needs the workspace; imported when first locked
+        )
+        with self.holding():
+            try:
+                self._writer = open_current(self)
+                yield self._writer
+            finally:
+                if self._writer is not None:
+                    self._writer.close()
+                    self._writer = None
 
     @property
     def journal(self) -> Journal:
