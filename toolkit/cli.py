@@ -17,12 +17,18 @@ from . import cli_text
 from .batch import process_batch, rebuild_all
 from .clock import Clock
 from .deadlines import STAGE_NAMES, DeadlineRules
-from .errors import ConfigError, FormRefused, ToolkitError, WorkspaceUnavailable
+from .errors import (
+    ConfigError,
+    FormRefused,
+    ToolkitError,
+    WorkspaceUnavailable,
+    sqlite_reason,
+)
 from .forms.values import ValueIssue, parse_datetime
 from .notices import NO_UNIT, find_overdue, issue_notices, listing_warnings
 from .paths import SAMPLES
 from .period import BadMonth, month_bounds
-from .policy import SEVERITIES, load_policy
+from .policy import REQUIRED_DATE, SEVERITIES, load_policy
 from .process import check as check_file
 from .receipt import STAGE_TEXT
 from .report import write_report, write_score_sheet
@@ -92,8 +98,7 @@ class Tousu(click.Group):
             click.echo(f"工作区错误：{WorkspaceUnavailable.from_os(exc, '无法读写')}", err=True)
             sys.exit(2)
         except sqlite3.Error as exc:
-            click.echo(f"工作区错误：日志数据库无法使用（{exc}）。请检查磁盘空间与权限；"
-                       f"日志损坏时运行 tousu ledger rebuild。", err=True)
+            click.echo(f"工作区错误：日志数据库无法使用：{sqlite_reason(exc)}。", err=True)
             sys.exit(2)
         except Exception as exc:  # noqa: BLE001 - the last boundary: never a traceback for a clerk
             click.echo(_internal_error(exc), err=True)
@@ -198,6 +203,8 @@ def due(channel, severity, received, required_date, workspace, as_json):
         click.echo(json.dumps({"deadlines": deadlines.to_json()}, ensure_ascii=False))
         return
     click.echo(f"渠道类别：{channel_class}；投诉性质：{severity}；受理时间：{moment:%Y-%m-%d %H:%M}")
+    if required is None and policy.limit(channel_class, severity, "investigation") == REQUIRED_DATE:
+        click.echo(f"提示：未给出要求办结日期（--required-date），已按「{policy.fallback_class}」时限计算。")
     for stage, value in deadlines.to_json().items():
         if value:
             click.echo(f"{STAGE_TEXT[stage]}：{value.replace('T', ' ')} 前")

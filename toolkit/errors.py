@@ -40,7 +40,37 @@ OS_FIXES = {
     errno.EROFS: "该位置是只读的，请检查共享或磁盘是否以只读方式挂载",
     errno.ENOENT: "路径不存在，请检查工作区路径与共享是否可用",
     errno.EIO: "读写出错，请检查磁盘或网络共享是否正常",
+    errno.ENOTDIR: "路径中有一段不是文件夹，请检查工作区路径",
+    errno.EISDIR: "该路径是文件夹而不是文件",
+    errno.EBUSY: "文件正被其他程序占用，请关闭后重试",
+    errno.ETXTBSY: "文件正被其他程序占用，请关闭后重试",
+    errno.EEXIST: "同名文件已存在",
+    errno.ENAMETOOLONG: "文件名或路径过长，请缩短后重试",
+    errno.EXDEV: "不能在不同磁盘之间直接移动，请把工作区放在同一磁盘上",
+    errno.ENOTEMPTY: "文件夹不是空的",
+    errno.EMFILE: "打开的文件过多，请稍后重试",
 }
+SQLITE_FIXES = (
+    ("disk is full", "磁盘已满，请清理磁盘空间后重试"),
+    ("disk I/O error", "磁盘读写出错，请检查磁盘或网络共享（日志必须放在本机磁盘上）"),
+    ("database is locked", "日志正被其他程序锁定，请稍后重试"),
+    ("unable to open", "无法打开日志文件，请检查路径与权限"),
+    ("readonly", "日志文件是只读的，请检查权限"),
+    ("malformed", "日志已损坏，请运行 tousu ledger rebuild"),
+    ("not a database", "日志已损坏，请运行 tousu ledger rebuild"),
+)
+
+
+def os_reason(exc: OSError) -> str:
+    """What an operating-system error means, in Chinese (never the system's English text)."""
+    return OS_FIXES.get(exc.errno, f"系统错误（错误码 {exc.errno}）")
+
+
+def sqlite_reason(exc: Exception) -> str:
+    """What a SQLite error means, in Chinese."""
+    text = str(exc)
+    return next((fix for key, fix in SQLITE_FIXES if key in text), "日志数据库出错，请检查磁盘空间与权限；"
+                                                                     "日志损坏时运行 tousu ledger rebuild")
 
 
 class WorkspaceUnavailable(ToolkitError):
@@ -50,7 +80,7 @@ class WorkspaceUnavailable(ToolkitError):
     @classmethod
     def from_os(cls, exc: OSError, what: str) -> "WorkspaceUnavailable":
         where = exc.filename or ""
-        fix = OS_FIXES.get(exc.errno, f"系统错误：{exc.strerror or exc}")
+        fix = os_reason(exc)
         return cls(f"{what}{'「' + str(where) + '」' if where else ''}：{fix}。")
 
 

@@ -23,7 +23,10 @@ def _load_toml(path: Path) -> dict:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"策略文件 {path} 格式错误：{exc}。请按 TOML 语法修改后重试。") from exc
+        where = re.search(r"line (\d+), column (\d+)", str(exc))
+        place = f"第 {where.group(1)} 行第 {where.group(2)} 列附近" if where else ""
+        raise PolicyError(f"策略文件 {path} {place}格式错误（不符合 TOML 语法，如缺少引号、括号或等号）。"
+                          f"请修改后重试。") from exc
     except OSError as exc:
         raise PolicyError(f"无法读取策略文件 {path}：{exc}") from exc
 

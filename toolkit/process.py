@@ -14,7 +14,7 @@ from .cases import derive
 from .classify import reclassify
 from .clock import Clock
 from .deadlines import Deadlines
-from .errors import FileUnreadable, FormRefused
+from .errors import FileUnreadable, FormRefused, os_reason
 from .files import printable
 from .followup import assess_followup, register_followup
 from .forms.grid import CannotOpen, load
@@ -67,7 +67,7 @@ def read_submitted(path: Path) -> tuple[bytes, Problem | None]:
         too_large = check_size(path)
         return (b"" if too_large else path.read_bytes()), too_large
     except OSError as exc:
-        raise FileUnreadable(f"无法读取文件「{printable(path.name)}」：{exc.strerror or exc}。"
+        raise FileUnreadable(f"无法读取文件「{printable(path.name)}」：{os_reason(exc)}。"
                              f"请确认文件没有被其他程序占用、运行 tousu 的账户有读取权限后重新放入。") from None
 
 

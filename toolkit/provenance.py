@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .errors import os_reason
 from .problems import Problem
 
 SCHEMA = 2
@@ -62,8 +63,10 @@ class Provenance:
                        str(data.get("archived_sha256") or ""))
         except BadRecord:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise BadRecord(f"记录内容不完整或格式不对（{type(exc).__name__}: {exc}）") from None
+        except KeyError as exc:
+            raise BadRecord(f"记录缺少「{exc.args[0]}」项") from None
+        except (TypeError, ValueError, AttributeError):
+            raise BadRecord("记录中有取值格式不对（日期、版本号或顺序号）") from None
 
 
 @dataclass(frozen=True)
@@ -92,16 +95,22 @@ class Refusal:
             return cls(str(data["original_name"]), str(data["sha256"]), datetime.fromisoformat(data["arrived_at"]),
                        data.get("form"), str(data["submitted_by"]), str(data["submission"]), int(data["order"]),
                        _problems(data.get("problems")))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise BadRecord(f"拒收记录内容不完整或格式不对（{type(exc).__name__}: {exc}）") from None
+        except KeyError as exc:
+            raise BadRecord(f"拒收记录缺少「{exc.args[0]}」项") from None
+        except (TypeError, ValueError, AttributeError):
+            raise BadRecord("拒收记录中有取值格式不对") from None
 
 
 def load(path, kind):
     """Read a Provenance or Refusal file; BadRecord (Chinese) when it cannot be read."""
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRecord(f"无法读取（{type(exc).__name__}: {exc}）") from None
+    except json.JSONDecodeError as exc:
+        raise BadRecord(f"不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）") from None
+    except UnicodeDecodeError:
+        raise BadRecord("不是 UTF-8 编码的文本") from None
+    except OSError as exc:
+        raise BadRecord(f"无法读取：{os_reason(exc)}") from None
     if not isinstance(data, dict):
         raise BadRecord("内容不是记录对象")
     return kind.from_json(data)

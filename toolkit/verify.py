@@ -162,7 +162,9 @@ def _leftover_findings(ws) -> list[Finding]:
     found = [Finding(ws.relative(c.path), "处理中断的文件（监视程序下次启动时完成）") for c in leftover_claims(ws)]
     if ws.staging.exists():
         found += [Finding(ws.relative(p), "未完成归档的暂存文件") for p in ws.staging.iterdir()]
-    found += [Finding(ws.relative(p), "写到一半的临时文件") for p in ws.ledger.glob(".*.writing*")]
+    half_written = [*ws.ledger.glob(".*.writing*"), *ws.reports.glob(".*.writing*"), *ws.notices.glob(".*.writing*"),
+                    *ws.journal_path.parent.glob(f"{ws.journal_path.name}.rebuild*")]
+    found += [Finding(str(p), "写到一半的临时文件（可删除）") for p in half_written]
     return found
 
 

@@ -30,7 +30,7 @@ from watchdog.observers.polling import PollingObserver
 from .archive import ArchiveConflict
 from .batch import mark_pending, refresh_ledgers
 from .clock import Clock
-from .errors import CalendarError, WorkspaceUnavailable
+from .errors import CalendarError, WorkspaceUnavailable, os_reason, sqlite_reason
 from .files import printable
 from .forms.safety import check_size, refuse
 from .inbox import (
@@ -154,8 +154,7 @@ def environment_failure(exc: BaseException) -> WorkspaceUnavailable | None:
     if isinstance(exc, WorkspaceUnavailable):
         return exc
     if isinstance(exc, sqlite3.Error):
-        return WorkspaceUnavailable(f"日志数据库暂时无法写入（{exc}）：请检查磁盘空间与权限；"
-                                    f"若日志已损坏，运行 tousu ledger rebuild。")
+        return WorkspaceUnavailable(f"日志数据库暂时无法写入：{sqlite_reason(exc)}。")
     if isinstance(exc, OSError):
         return WorkspaceUnavailable.from_os(exc, "工作区暂时无法写入")
     return None
@@ -260,11 +259,11 @@ class Watcher:
             key = f"inbox:{path.name}"
             if self.attempts.fail(key, time.monotonic(), str(exc)):
                 held = read_held(self.ws)
-                held[printable(path.name)] = {"reason": f"无法从收件箱取走（{exc.strerror or exc}），请关闭占用"
+                held[printable(path.name)] = {"reason": f"无法从收件箱取走（{os_reason(exc)}），请关闭占用"
                                                         f"该文件的程序或检查权限",
                                               "at": self.clock.now().isoformat(timespec="seconds")}
                 write_held(self.ws, held)
-                log.error(f"{printable(path.name)} 无法从收件箱取走：{printable(str(exc))}")
+                log.error(f"{printable(path.name)} 无法从收件箱取走：{os_reason(exc)}")
             return None
 
     # ------------------------------------------------------------------ the loop
