@@ -312,6 +312,9 @@ def test_an_extension_filed_after_every_deadline_moves_nothing(tousu, form, work
     _, lines, _ = tousu("process", extension(form, "同意"))
     assert (lines[0]["deadlines"]["investigation"], lines[0]["deadlines"]["handling"]) == \
         ("2026-11-06T23:59:59", "2026-11-09T23:59:59")
+    # SPEC §5: accepted with a defect (counted against 信息维护合格率), naming both stages
+    assert [p["level"] for p in lines[0]["problems"]] == ["defect"]
+    assert "调查反馈（2026-11-06 23:59）、处理反馈（2026-11-09 23:59）" in lines[0]["problems"][0]["message"]
     assert state(workspace)["notes"] == [("延期申请送达时（2026-11-24 10:00）调查反馈（2026-11-06 23:59）、"
                                           "处理反馈（2026-11-09 23:59）时限已过：该环节不予延期，仍计为超时。")]
     tousu("process", feedback(form, received_at=received, feedback_date="2026-11-24 09:00"))

@@ -2,7 +2,7 @@
 its 投诉编号 and are checked against it — copied fields, dates, the appeal window."""
 from datetime import datetime, time
 
-from .deadlines import Deadlines
+from .deadlines import STAGE_NAMES, UNIT_STAGES, Deadlines
 from .errors import FormRefused
 from .forms.kinds import CLOCK_SKEW
 from .forms.labels import normalise
@@ -63,6 +63,20 @@ def _check_appeal_window(reading, case: dict) -> None:
                                                f"按办法第7.2条逾期不予受理。")])
 
 
+def _check_extension_in_time(reading, case: dict, arrived_at: datetime) -> None:
+    """SPEC §5: an extension filed after a deadline it would move is accepted with a defect; that
+    stage stays late (cases.derive moves only what is still open and not yet passed)."""
+    state = case["state"]
+    passed = [(stage, due) for stage, due in state.get("deadlines", {}).items()
+              if stage in UNIT_STAGES and due and stage not in state.get("met", {})
+              and datetime.fromisoformat(due) < arrived_at]
+    if passed:
+        stages = "、".join(f"{STAGE_NAMES[s]}（{due[:16].replace('T', ' ')}）" for s, due in passed)
+        reading.add(defect(reading.label("extend_to"), reading.where("extend_to"),
+                           f"延期申请在时限已过之后才提交：{stages}。已受理，但该环节不予延期，仍计为超时；"
+                           f"延期须在时限届满前申请。"))
+
+
 def register_followup(journal, pattern, assessment: Assessment, reading, arrived_at) -> tuple[str, int]:
     number = assessment.stated_number
     case = journal.case(number)
@@ -72,6 +86,8 @@ def register_followup(journal, pattern, assessment: Assessment, reading, arrived
                                  f"或先提交客户投诉受理记录单。")])
     if reading.kind.key == "appeal":
         _check_appeal_window(reading, case)
+    if reading.kind.key == "extension":
+        _check_extension_in_time(reading, case, arrived_at)
     _compare_copies(reading, case["facts"])
     _check_dates(reading, case, arrived_at)
     return number, journal.next_version(number, assessment.kind)
