@@ -319,3 +319,22 @@ def test_a_blank_value_between_two_labels_leaves_both_labels(tmp_path):
     reading = read(load_xlsx(path.read_bytes()), INTAKE, Env(CLOCK.now(), load_policy()))
     assert (reading.value("channel"), reading.value("receiver")) == (None, None)
     assert reading.fields["receiver"].found and [p.field for p in reading.errors] == ["受理渠道"]
+
+
+def test_a_word_line_with_a_second_label_after_a_gap_holds_no_number_and_keeps_it(tousu, tmp_path, workspace):
+    """Found in review: '投诉编号：        日期：2026年11月' was read as the number 「日期：2026年11月」."""
+    import docx
+
+    from toolkit.forms.build import build_docx
+    path = build_docx(INTAKE, INTAKE_VALUES, tmp_path / "正文两栏.docx")
+    document = docx.Document(path)
+    for row in document.tables[0].rows:
+        for cell in row.cells:
+            if cell.text.strip() == "投诉编号":
+                cell.paragraphs[0].runs[0].text = "备注"
+    document.add_paragraph("投诉编号：        日期：2026年11月")
+    document.save(path)
+    code, lines, _ = tousu("process", path)
+    assert (code, lines[0]["number"]) == (0, "TS2026110001"), lines
+    archived = docx.Document(workspace / "archive/2026/11/TS2026110001/TS2026110001-受理记录单-v1.docx")
+    assert "投诉编号：TS2026110001        日期：2026年11月" in [p.text for p in archived.paragraphs]

@@ -73,7 +73,7 @@ def numbered(reading, number: str) -> bytes:
     patchable = source.format in PATCHABLE          # a legacy original gets a numbered twin, saved whole
     if patchable and (not slot.found or slot.slot is None or slot.value == number):
         return source.data
-    text = slot.prefix + number
+    text = slot.prefix + number + slot.suffix
     try:
         if not patchable or slot.slot is None:
             raise CannotPatch("saved whole")

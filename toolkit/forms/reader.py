@@ -12,6 +12,7 @@ from .labels import label_key, normalise
 from .values import ValueIssue
 
 FALLBACK_SHARE = 0.6      # a form without its title is still recognised by most of its labels
+NEXT_LABEL = re.compile(r"\s{2,}[^\s:：\d]{1,8}[:：]")      # another '标签：' after a gap of spaces
 
 
 @dataclass
@@ -21,6 +22,7 @@ class FieldValue:
     raw: object = None
     slot: Cell | None = None      # where the value is (or should be typed)
     prefix: str = ""              # text before the value when label and value share the cell
+    suffix: str = ""              # text after it in that cell (another '标签：…' after a gap), kept as is
     found: bool = False           # the label is on the form
 
     @property
@@ -148,17 +150,19 @@ def _locate(page: Page, kind) -> dict:
     found: dict = {}
     for grid, labels in zip(page.grids, by_grid, strict=True):
         for cell in grid.distinct():
-            for spec, inline, prefix in labels.get(id(cell), ()):
+            for spec, inline, prefix, suffix in labels.get(id(cell), ()):
                 if spec.key in found and found[spec.key].raw is not None:
                     continue
                 if inline:
-                    found[spec.key] = FieldValue(spec, raw=inline, slot=cell, prefix=prefix, found=True)
+                    found[spec.key] = FieldValue(spec, raw=inline, slot=cell, prefix=prefix, suffix=suffix,
+                                                 found=True)
                     continue
                 raw, slot = _value_for(grid, cell, labels, spec)
                 if slot is None:            # nowhere to type: the value goes after the label
                     slot, prefix = cell, prefix or f"{cell.text.rstrip(':：')}："
-                found[spec.key] = FieldValue(spec, raw=raw, slot=slot,
-                                             prefix=prefix if slot is cell else "", found=True)
+                here = slot is cell
+                found[spec.key] = FieldValue(spec, raw=raw, slot=slot, prefix=prefix if here else "",
+                                             suffix=suffix if here else "", found=True)
     return found
 
 
@@ -170,9 +174,9 @@ def _label_cells(grid, by_label: dict, pattern: re.Pattern, seen: dict, values=f
         if id(cell) in values:
             continue
         entries = []
-        for key, inline, prefix in _labels_in(cell, by_label, pattern):
+        for key, inline, prefix, suffix in _labels_in(cell, by_label, pattern):
             specs = by_label[key]
-            entries.append((specs[min(seen.get(key, 0), len(specs) - 1)], inline, prefix))
+            entries.append((specs[min(seen.get(key, 0), len(specs) - 1)], inline, prefix, suffix))
             seen[key] = seen.get(key, 0) + 1
         if entries:
             labels[id(cell)] = entries
@@ -239,7 +243,7 @@ def _value_slots(grid, labels: dict) -> dict:
     right, or the cell below when the first filled cell to its right is another label (a header row)."""
     slots = {}
     for cell in grid.distinct():
-        if id(cell) not in labels or any(inline for _, inline, _ in labels[id(cell)]):
+        if id(cell) not in labels or any(entry[1] for entry in labels[id(cell)]):
             continue
         right = _first_right(grid, cell)
         if right is not None:
@@ -251,12 +255,14 @@ def _value_slots(grid, labels: dict) -> dict:
 
 
 def _labels_in(cell: Cell, by_label: dict, pattern: re.Pattern) -> list:
-    """[(label key, inline value or None, text before the value)] for the labels a cell carries."""
+    """[(label key, inline value or None, text before the value, text after it)] for the labels a cell
+    carries. An inline value ends where, after a gap of spaces, another '标签：' begins (a Word line
+    '投诉编号：        日期：2026年11月' holds no number, and keeps its 日期 when the number is written)."""
     if not isinstance(cell.value, str):
         return []
     key = label_key(cell.value)
     if key in by_label:
-        return [(key, None, "")]
+        return [(key, None, "", "")]
     text = cell.value
     matches = list(pattern.finditer(text))
     if not matches or text[:matches[0].start()].strip():
@@ -265,9 +271,13 @@ def _labels_in(cell: Cell, by_label: dict, pattern: re.Pattern) -> list:
     for index, match in enumerate(matches):
         key = label_key(match.group(1))
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
-        value = text[match.end():end].strip()
+        segment = text[match.end():end]
+        gap = NEXT_LABEL.search(segment)
+        value = (segment[:gap.start()] if gap else segment).strip()
         if key in by_label:
-            entries.append((key, value or None, text[:match.end()] if len(matches) == 1 else ""))
+            alone = len(matches) == 1
+            entries.append((key, value or None, text[:match.end()] if alone else "",
+                            segment[gap.start():] if gap and alone else ""))
     return entries
 
 
