@@ -59,3 +59,27 @@ def test_a_unit_that_is_not_in_the_policy_is_never_charged_nor_addressed(tousu, 
     assert code == 0 and any(p["field"] == "承办单位" for p in lines[0]["problems"])
     code, lines, _ = tousu("score", "--month", "2026-11")
     assert [u["unit"] for u in lines[0]["units"]] == ["未指定承办单位"]
+
+
+def test_a_busy_workspace_says_it_is_waiting(tousu, intake, workspace, monkeypatch):
+    """Found in review: `tousu process` waited up to 120 s for the lock without a word."""
+    import threading
+    import time
+
+    from toolkit.workspace import Workspace
+    monkeypatch.setattr("toolkit.workspace.QUIET_WAIT", 0.2)
+    tousu("status")
+    other = Workspace.open(workspace)
+    released = threading.Event()
+
+    def hold():
+        with other.holding():
+            released.wait(5)
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(0.2)
+    threading.Timer(1.0, released.set).start()
+    code, lines, output = tousu("process", intake())
+    holder.join()
+    assert code == 0 and lines[0]["number"] == "TS2026110001"
+    assert "工作区正被其他程序使用" in output and "正在等待" in output

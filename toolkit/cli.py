@@ -118,6 +118,7 @@ def _emit(receipts, as_json: bool) -> None:
 def _open(workspace: Path | None) -> Workspace:
     """The command's workspace, closed (its read-only journal connection) when the command ends."""
     ws = Workspace.open(workspace or default_root())
+    ws.waiting = lambda message: click.echo(f"提示：{message}", err=True)
     click.get_current_context().call_on_close(ws.close)
     return ws
 

@@ -18,6 +18,7 @@ from .policy import Policy, load_policy
 
 FOLDERS = ("inbox", "archive", "rejected", "receipts", "ledger", "reports", "notices", ".tousu")
 LOCK_TIMEOUT = 120
+QUIET_WAIT = 2.0                                # seconds of waiting for the lock before anyone is told
 IGNORED_PREFIXES = ("~$", ".~lock.")
 IGNORED_SUFFIXES = (".tmp", ".crdownload", ".part", ".partial", ".download")
 
@@ -51,6 +52,7 @@ class Workspace:
         self._writer: Journal | None = None
         self._reader: Journal | None = None
         self._reader_identity = None
+        self.waiting = None                     # called with a Chinese sentence when the lock is busy
 
     @classmethod
     def open(cls, root: Path | None = None) -> "Workspace":
@@ -86,7 +88,13 @@ class Workspace:
     def holding(self):
         """Hold the one-writer lock, nothing more (`tousu verify` looks without repairing)."""
         try:
-            self._lock.acquire()
+            try:
+                self._lock.acquire(timeout=QUIET_WAIT)
+            except filelock.Timeout:            # someone else is writing: say so, then wait for it
+                if self.waiting:
+                    self.waiting(f"工作区正被其他程序使用（锁文件 {self._lock.lock_file}），正在等待，"
+                                 f"最长 {LOCK_TIMEOUT} 秒……")
+                self._lock.acquire()
         except filelock.Timeout:
             raise WorkspaceUnavailable(f"工作区正被其他程序占用（锁文件 {self._lock.lock_file} 超过 "
                                        f"{LOCK_TIMEOUT} 秒未释放），请稍后重试。") from None
