@@ -338,3 +338,21 @@ def test_a_word_line_with_a_second_label_after_a_gap_holds_no_number_and_keeps_i
     assert (code, lines[0]["number"]) == (0, "TS2026110001"), lines
     archived = docx.Document(workspace / "archive/2026/11/TS2026110001/TS2026110001-受理记录单-v1.docx")
     assert "投诉编号：TS2026110001        日期：2026年11月" in [p.text for p in archived.paragraphs]
+
+
+def test_a_workbook_saved_with_a_blank_form_active_is_read_from_the_filled_one(tmp_path):
+    """Found in review: the button workbook filled on 受理记录单, saved with 调查处理反馈单 active."""
+    from toolkit.forms.kinds import FEEDBACK
+    from toolkit.forms.reader import read, recognise
+    from toolkit.policy import load_policy
+    from toolkit.process import Env
+    book = openpyxl.Workbook()
+    fill_sheet(book.active, INTAKE, INTAKE_VALUES)
+    fill_sheet(book.create_sheet(), FEEDBACK, {})
+    book.active = 1                                      # the blank feedback form is the active sheet
+    path = tmp_path / "按钮工作簿.xlsx"
+    book.save(path)
+    source = load_xlsx(path.read_bytes())
+    assert recognise(source, KINDS) is INTAKE
+    reading = read(source, INTAKE, Env(datetime(2026, 11, 21, 9), load_policy()))
+    assert reading.errors == [] and reading.value("customer_name") == "陈美华"

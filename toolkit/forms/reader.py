@@ -70,13 +70,32 @@ def kind_by_title(headings, kinds) -> object | None:
     return None
 
 
+def _filled(page: Page, kind) -> int:
+    """How many of the kind's fields hold something on the page (unticked boxes hold nothing)."""
+    def holds(fv: FieldValue) -> bool:
+        if fv.raw is None or (isinstance(fv.raw, str) and not fv.raw.strip()):
+            return False
+        try:
+            return fv.spec.type.convert(fv.raw, ConvertContext(datetime(2000, 1, 1))) is not None
+        except ValueIssue:
+            return True                     # something the clerk typed, even if it needs fixing
+    return sum(1 for fv in _locate(page, kind).values() if holds(fv))
+
+
+def _titled(source: Source, kinds) -> list:
+    """[(page, kind)] of the pages holding a title, in page order (the active sheet first), the pages
+    where the form was filled in before blank ones: a workbook of blank forms saved with another sheet
+    active is read from the form the clerk filled."""
+    found = [(page, kind) for page in source.pages if (kind := kind_by_title(page.headings, kinds)) is not None]
+    return sorted(found, key=lambda item: _filled(*item) == 0) if len(found) > 1 else found
+
+
 def recognise(source: Source, kinds) -> object | None:
-    """The kind whose title stands on a page (the active sheet first); else the kind most of whose
-    labels are on one page."""
-    for page in source.pages:
-        kind = kind_by_title(page.headings, kinds)
-        if kind is not None:
-            return kind
+    """The kind whose title stands on a page (a filled one, the active sheet first); else the kind most
+    of whose labels are on one page."""
+    titled = _titled(source, kinds)
+    if titled:
+        return titled[0][1]
     share, best = max(((len(_locate(page, kind)) / len(kind.fields), kind)
                        for page in source.pages for kind in kinds), key=lambda s: s[0], default=(0, None))
     return best if share >= FALLBACK_SHARE else None
@@ -85,9 +104,9 @@ def recognise(source: Source, kinds) -> object | None:
 def page_of(source: Source, kind) -> Page:
     """The one page a form is read from: the first holding its title, else the one holding most of
     its labels. Labels on other sheets never leak into it."""
-    titled = [page for page in source.pages if kind_by_title(page.headings, [kind]) is kind]
+    titled = _titled(source, [kind])
     if titled:
-        return titled[0]
+        return titled[0][0]
     return max(source.pages, key=lambda page: len(_locate(page, kind)))
 
 
