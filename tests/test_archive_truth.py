@@ -175,25 +175,6 @@ def test_an_identical_resend_under_the_same_name_is_filed_as_a_duplicate(tmp_pat
     assert len(receipts) == 2 and all(".TS2026110001." in name for name in receipts)
 
 
-def test_the_number_is_written_into_a_word_body_paragraph(tousu, tmp_path, workspace):
-    """投诉编号 on its own body line ('投诉编号：') under the table: the archived copy carries the number."""
-    import docx
-
-    from toolkit.forms.build import build_docx
-    path = build_docx(INTAKE, INTAKE_VALUES, tmp_path / "正文编号.docx")
-    document = docx.Document(path)
-    for row in document.tables[0].rows:              # the number's table cells go; a body line takes over
-        for cell in row.cells:
-            if cell.text.strip() == "投诉编号":
-                cell.paragraphs[0].runs[0].text = "备注"
-    document.add_paragraph("投诉编号：")
-    document.save(path)
-    code, lines, _ = tousu("process", path)
-    assert (code, lines[0]["number"]) == (0, "TS2026110001")
-    archived = docx.Document(workspace / "archive/2026/11/TS2026110001/TS2026110001-受理记录单-v1.docx")
-    assert "投诉编号：TS2026110001" in [p.text for p in archived.paragraphs]
-
-
 def test_a_place_no_writer_knows_is_an_error_not_a_silent_skip():
     from toolkit.forms.grid import CannotWrite, Cell, write_text
     with pytest.raises(CannotWrite, match="D5"):

@@ -73,6 +73,10 @@ def _internal_error(exc: BaseException) -> str:
     return f"内部错误（{type(exc).__name__}）：操作未完成，已写入的内容不受影响。{where}，请发给维护人员。"
 
 
+FAILURES = ((ConfigError, "配置错误", 2), (WorkspaceUnavailable, "工作区错误", 2), (FormRefused, "错误", 1),
+            (ToolkitError, "错误", 2))      # the first that matches: heading and exit code
+
+
 class Tousu(click.Group):
     """Translates every failure into a Chinese message and an exit code, in one place: a refused input 1;
     usage, configuration or workspace problems 2. No command prints a Python traceback."""
@@ -82,18 +86,10 @@ class Tousu(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except ConfigError as exc:
-            click.echo(f"配置错误：{exc}", err=True)
-            sys.exit(2)
-        except WorkspaceUnavailable as exc:
-            click.echo(f"工作区错误：{exc}", err=True)
-            sys.exit(2)
-        except FormRefused as exc:
-            click.echo(f"错误：{exc}", err=True)
-            sys.exit(1)
         except ToolkitError as exc:
-            click.echo(f"错误：{exc}", err=True)
-            sys.exit(2)
+            heading, code = next((h, c) for kind, h, c in FAILURES if isinstance(exc, kind))
+            click.echo(f"{heading}：{exc}", err=True)
+            sys.exit(code)
         except OSError as exc:
             click.echo(f"工作区错误：{WorkspaceUnavailable.from_os(exc, '无法读写')}", err=True)
             sys.exit(2)
