@@ -27,7 +27,7 @@ def test_ledger_row_per_case_with_annex_columns_first(tousu, form, workspace):
     assert rows[0][0] == "投诉信息管理台帐 2026年11月"
     assert rows[1] == COLUMNS and COLUMNS[:9] == ["序号", "投诉编号", "投诉时间", "投诉内容", "投诉地址/投诉人",
                                                   "联系电话", "处理意见与结果", "责任部门", "处理时间"]
-    row = dict(zip(COLUMNS, rows[2]))
+    row = dict(zip(COLUMNS, rows[2], strict=True))
     assert row["投诉编号"] == "TS2026110001" and row["投诉时间"] == datetime(2026, 11, 20, 15, 30)
     assert row["投诉地址/投诉人"] == '三明市梅列区列东街28号 / =HYPERLINK("http://x","点我")'
     assert (row["处理意见与结果"], row["责任部门"], row["处理时间"]) == \

@@ -49,7 +49,7 @@ def assert_only_part_changed(original: bytes, archived: bytes, part: str) -> tup
     returns `part` before and after."""
     before, after = raw_members(original), raw_members(archived)
     assert [m[0] for m in before] == [m[0] for m in after]
-    changed = [name for (name, raw, content), (_, raw2, content2) in zip(before, after)
+    changed = [name for (name, raw, content), (_, raw2, content2) in zip(before, after, strict=True)
                if raw != raw2 or content != content2]
     assert changed == [part]
     return {m[0]: m[2] for m in before}[part], {m[0]: m[2] for m in after}[part]
@@ -57,7 +57,7 @@ def assert_only_part_changed(original: bytes, archived: bytes, part: str) -> tup
 
 def changed_middle(old: bytes, new: bytes) -> tuple[bytes, bytes]:
     """The differing middles of two byte strings (common prefix and suffix removed)."""
-    start = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+    start = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
     end = 0
     while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
         end += 1
@@ -198,7 +198,7 @@ def test_docx_table_cell_saved_by_python_docx(tousu, workspace, intake, layout):
     assert number_read_back(archived.read_bytes(), ".docx") == NUMBER
     before, after = word_texts(path), word_texts(archived)
     assert len(before) == len(after)
-    assert {(b, a) for b, a in zip(before, after) if b != a} == {("", NUMBER)}   # only the blank slot
+    assert {(b, a) for b, a in zip(before, after, strict=True) if b != a} == {("", NUMBER)}   # only the blank slot
     assert b"<w:tc>" not in changed_middle(old, new)[1]                      # inside the one cell
 
 

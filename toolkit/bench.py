@@ -159,7 +159,8 @@ def year_figures(root: Path, cases: int, drops: int, gap: float) -> list[tuple]:
              f"p95 {percentile(archived, 95):.2f} s", f"{drops} drops every {gap} s (target p95 < 1.5 s)"),
             ("watcher drop -> in the ledger", label, f"p50 {percentile(visible, 50):.2f} s",
              f"p95 {percentile(visible, 95):.2f} s", "target p95 < 2 s"),
-            ("tousu process of one form", label, f"{one:.2f} s", "", f"target < 1 s; ledger rebuild took {setup:.1f} s")]
+            ("tousu process of one form", label, f"{one:.2f} s", "",
+             f"target < 1 s; ledger rebuild took {setup:.1f} s")]
 
 
 def percentile(values: list[float], p: int) -> float:
@@ -221,7 +222,7 @@ def hostile_rows(folder: Path) -> list[tuple]:
 def print_table(rows: list) -> None:
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip())
 
 
 def main(argv=None) -> None:
@@ -244,7 +245,8 @@ def main(argv=None) -> None:
     sizes = [int(n) for n in args.year_cases.split(",") if n.strip()]
     if args.only_year:
         with tempfile.TemporaryDirectory() as temp:
-            print_table([row for n in sizes for row in year_figures(Path(temp) / f"ws-year-{n}", n, args.drops, args.gap)])
+            print_table([row for n in sizes
+                         for row in year_figures(Path(temp) / f"ws-year-{n}", n, args.drops, args.gap)])
         return
     with tempfile.TemporaryDirectory() as temp:
         temp = Path(temp)
@@ -258,7 +260,8 @@ def main(argv=None) -> None:
     p50 = statistics.median(latencies)
     p95 = percentile(latencies, 95)
     rows = [
-        ("floor: openpyxl load + save", f"{args.forms} forms", f"{floor:.2f} s", f"{1000 * floor / args.forms:.1f} ms/form", ""),
+        ("floor: openpyxl load + save", f"{args.forms} forms", f"{floor:.2f} s",
+         f"{1000 * floor / args.forms:.1f} ms/form", ""),
         ("tousu process (batch, ledger once)", f"{args.forms} forms", f"{ours:.2f} s",
          f"{1000 * ours / args.forms:.1f} ms/form", f"ratio {ours / floor:.2f}x (target <= 1.5x)"),
         ("watcher drop -> archived", f"{args.drops} drops", f"p50 {p50:.2f} s", f"p95 {p95:.2f} s", "target p95 < 2 s"),

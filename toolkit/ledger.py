@@ -245,7 +245,8 @@ def _rows_xml(rows: list, widths: list, styles: dict, first: int) -> str:
     letters = [get_column_letter(col) for col in range(1, len(COLUMNS) + 1)]
     out = []
     for r, values in enumerate(rows, start=first):
-        cells = [_cell_xml(f"{letter}{r}", value, width, styles) for letter, value, width in zip(letters, values, widths)]
+        cells = [_cell_xml(f"{letter}{r}", value, width, styles)
+                 for letter, value, width in zip(letters, values, widths, strict=False)]
         lines = max(n for _, n in cells)
         height = f' ht="{lines * LINE_POINTS + 3:g}" customHeight="1"' if lines > 1 else ""
         out.append(f'<row r="{r}"{height}>{"".join(xml for xml, _ in cells)}</row>')
@@ -393,4 +394,4 @@ def case_years(journal, numbers) -> set:
 
 
 def all_years(journal) -> list:
-    return [int(row[0]) for row in journal.db.execute("SELECT DISTINCT substr(received_at, 1, 4) FROM cases ORDER BY 1")]
+    return journal.years()

@@ -73,7 +73,8 @@ def _late_lines(state: dict, start: datetime, as_of: datetime) -> list[str]:
     return lines
 
 
-def score_month(journal, policy, month: str, now: datetime | None = None, received: list | None = None) -> list[UnitScore]:
+def score_month(journal, policy, month: str, now: datetime | None = None,
+                received: list | None = None) -> list[UnitScore]:
     """Every unit's points for `month`; a case with no unit is listed under UNASSIGNED, not charged.
     `received`: the month's cases as journal.cases_received gives them, when the caller has read them.
     The class of a case counts in the month of its 受理时间, a late line in the month its deadline

@@ -153,8 +153,9 @@ def _edited_ledger_findings(ws, journal, now) -> list[Finding]:
     """A ledger changed since tousu wrote it, or missing changes the journal holds."""
     if journal is None:
         return []
-    return [Finding(ws.relative(ledger_path(ws, year)), "台帐与最后一次写入时不同（被手工修改），或尚未包含日志中的最新变化；"
-                                                        "下一批次或 tousu ledger rebuild 时重写")
+    problem = ("台帐与最后一次写入时不同（被手工修改），或尚未包含日志中的最新变化；"
+               "下一批次或 tousu ledger rebuild 时重写")
+    return [Finding(ws.relative(ledger_path(ws, year)), problem)
             for year in sorted(behind_years(ws, now, journal))]
 
 
