@@ -28,6 +28,7 @@ def test_help_is_chinese():
     assert "选项" in result.output and "Options" not in result.output
 
 
+@pytest.mark.slow
 def test_watch_once_says_it_processes_what_is_there(tmp_path):
     done = subprocess.run([TOUSU, "watch", "--once", "-w", str(tmp_path / "ws")], env=ENV, capture_output=True,
                           text=True, timeout=60)

@@ -13,6 +13,8 @@ from toolkit.forms.safety import MAX_FILE_BYTES, check_size, sniff
 from toolkit.hostile import CORPUS, SHEET, measure, rewrite, sheet_insert, write_corpus
 from toolkit.paths import SAMPLES, TEMPLATES
 
+pytestmark = pytest.mark.slow                  # runs the installed `tousu` as a subprocess
+
 HINTS = {
     "merge-F20-XFD1048576.xlsx": "工作表含有超大范围的合并单元格（F20:XFD1048576），请取消多余的合并",
     "hyperlink-F20-XFD1048576.xlsx": "超链接（F20:XFD1048576），请删除该超链接",

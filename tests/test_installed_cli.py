@@ -9,6 +9,8 @@ import pytest
 
 from toolkit.cli import main
 
+pytestmark = pytest.mark.slow                  # runs the installed `tousu` as a subprocess
+
 TOUSU = str(Path(sys.executable).parent / "tousu")
 
 

@@ -95,6 +95,7 @@ def test_no_command_prints_a_traceback_in_a_damaged_workspace(fault, damaged):
             assert any(word in result.output for word in ("错误", "无法", "请")), shown
 
 
+@pytest.mark.slow
 def test_the_installed_command_shows_no_traceback_for_a_garbled_journal(tmp_path):
     workspace = tmp_path / "ws"
     form = build(INTAKE, INTAKE_VALUES, tmp_path / "form.xlsx")

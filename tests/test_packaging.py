@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow                  # runs the installed `tousu` as a subprocess
+
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = {"templates": "toolkit/_templates", "samples": "toolkit/_samples"}
 DATA_SUFFIXES = {".toml", ".xlsx", ".xlsm", ".docx", ".xls"}

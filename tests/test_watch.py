@@ -9,11 +9,14 @@ import time
 from pathlib import Path
 
 import openpyxl
+import pytest
 from conftest import INTAKE_VALUES
 
 from toolkit.forms.build import build
 from toolkit.forms.kinds import INTAKE
 from toolkit.watcher import Settler
+
+pytestmark = pytest.mark.slow                  # runs the installed `tousu` as a subprocess
 
 TOUSU = str(Path(sys.executable).parent / "tousu")
 ENV = {**os.environ, "TOUSU_NOW": "2026-11-21T09:00:00"}

@@ -33,6 +33,7 @@ def receipts_of(ws: Path) -> list[dict]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((ws / "receipts").glob("*.回执.json"))]
 
 
+@pytest.mark.slow
 def test_rebuild_while_the_watcher_and_cli_runs_work_never_issues_a_number_twice(tmp_path):
     ws = tmp_path / "ws"
     dropped = intakes(tmp_path / "drop", 60)
@@ -87,6 +88,7 @@ def test_a_file_resaved_while_the_watcher_waits_is_a_new_submission(tmp_path):
     assert names == ["乙", "甲"] and pending(ws) == []
 
 
+@pytest.mark.slow
 def test_links_and_special_files_are_never_followed_nor_moved(tmp_path):
     ws = Workspace.open(tmp_path / "ws")
     secret = tmp_path / "outside.xlsx"
@@ -167,6 +169,7 @@ def test_a_deleted_ledger_is_written_again(tousu, form, workspace):
 
 
 # ------------------------------------------------------------------ issue 11
+@pytest.mark.slow
 def test_a_name_that_is_not_utf8_or_holds_a_newline_is_filed_and_logged_on_one_line(tmp_path):
     ws = tmp_path / "ws"
     (ws / "inbox").mkdir(parents=True)
@@ -218,6 +221,7 @@ def test_an_unreadable_file_is_retried_then_refused_and_the_others_keep_flowing(
     assert "1.xlsx" in explanation.name and "Permission denied" in explanation.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_file_that_cannot_be_moved_is_logged_once_and_shown_by_status(tmp_path, monkeypatch):
     ws = Workspace.open(tmp_path / "ws")
     build(INTAKE, INTAKE_VALUES, ws.inbox / "占用中.xlsx")
@@ -246,6 +250,7 @@ def test_a_file_that_cannot_be_moved_is_logged_once_and_shown_by_status(tmp_path
     assert [h["file"] for h in json.loads(status.stdout)["held"]] == ["占用中.xlsx"]
 
 
+@pytest.mark.slow
 def test_a_year_the_calendar_does_not_know_gives_one_outcome_and_no_spinning(tmp_path):
     ws = tmp_path / "ws"
     (ws / "inbox").mkdir(parents=True)
@@ -288,6 +293,7 @@ def test_the_watchers_own_reads_do_not_wake_it(tmp_path):
     assert woken.is_set()
 
 
+@pytest.mark.slow
 def test_sigterm_in_the_first_second_exits_0(tmp_path):
     for delay in (0.2, 0.5, 0.9):              # the interpreter itself needs ~0.05 s before any handler exists
         watcher = subprocess.Popen([TOUSU, "watch", "-w", str(tmp_path / "ws")], env=ENV,
