@@ -150,12 +150,13 @@ def test_status_shows_pending_files_counts_and_recent_refusals(tmp_path):
     (ws / "inbox" / "旧表.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
     for form in intakes(tmp_path / "drop", 2):
         os.replace(form, ws / "inbox" / form.name)
-    done = subprocess.run([TOUSU, "status", "-w", str(ws), "--json"], env=ENV, capture_output=True, text=True)
+    done = subprocess.run([TOUSU, "status", "-w", str(ws), "--json"], env=ENV, capture_output=True, text=True,
+                          timeout=60)
     assert sorted(json.loads(done.stdout)["pending"]) == ["受理-000.xlsx", "受理-001.xlsx", "旧表.xls"]
     subprocess.run([TOUSU, "watch", "-w", str(ws), "--once", "--settle", "0.2"], env=ENV, capture_output=True,
                    timeout=60, check=True)
     info = json.loads(subprocess.run([TOUSU, "status", "-w", str(ws), "--json"], env=ENV, capture_output=True,
-                                     text=True).stdout)
+                                     text=True, timeout=60).stdout)
     assert info["pending"] == [] and info["today"] == {"accepted": 2, "refused": 1}
     assert info["recent_refusals"][0]["file"] == "旧表.xls" and "另存为 .xlsx" in info["recent_refusals"][0]["problem"]
 
