@@ -2,6 +2,7 @@
 archive that cannot be written, a journal the database refuses to write — ends with a Chinese message
 and an exit code of the README, never a Python traceback."""
 import builtins
+import contextlib
 import errno
 import sqlite3
 import subprocess
@@ -108,3 +109,32 @@ def test_the_installed_command_shows_no_traceback_for_a_garbled_journal(tmp_path
         assert "Traceback" not in done.stdout + done.stderr, command
         assert done.returncode in (0, 1), (command, done.stderr)    # the journal was rebuilt from the archive
     assert datetime.now() and list((workspace / ".tousu").glob("journal.sqlite3.damaged-*"))
+
+
+@pytest.mark.slow
+def test_a_really_full_disk_gives_messages_never_a_traceback(tmp_path):
+    """Found in review: on a real full disk, clean-up and logging printed tracebacks. A 3 MB tmpfs is filled."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True,
+                             timeout=30)
+    if mounted.returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root: " + mounted.stderr.decode(errors="replace").strip())
+    try:
+        workspace = disk / "ws"
+        first = build(INTAKE, INTAKE_VALUES, tmp_path / "a.xlsx")
+        second = build(INTAKE, dict(INTAKE_VALUES, customer_name="乙", phone="13900000002"), tmp_path / "b.xlsx")
+        subprocess.run([TOUSU, "process", str(first), "-w", str(workspace)], env=ENV, capture_output=True,
+                       timeout=60, check=True)
+        with open(disk / "filler", "wb") as fh, contextlib.suppress(OSError):
+            while True:
+                fh.write(b"\0" * 65536)
+        (workspace / "inbox" / "c.xlsx").write_bytes(b"")        # a name only: the disk has no room for data
+        for command in (["process", str(second)], ["report", "--month", "2026-11"], ["score", "--month", "2026-11"],
+                        ["ledger", "rebuild"], ["watch", "--once", "--settle", "0"], ["status"], ["verify"]):
+            done = subprocess.run([TOUSU, *command, "-w", str(workspace)], env=ENV, capture_output=True, text=True,
+                                  timeout=120)
+            assert "Traceback" not in done.stdout + done.stderr, (command, done.stderr)
+            assert done.returncode in (0, 1, 2), (command, done.returncode)
+    finally:
+        subprocess.run(["umount", str(disk)], capture_output=True, timeout=30)

@@ -362,3 +362,4 @@ def configure_logging(ws, console: bool = True) -> None:
         log.addHandler(handler)
     log.setLevel(logging.INFO)
     logging.getLogger("watchdog").setLevel(logging.CRITICAL)   # its shutdown race message is harmless
+    logging.raiseExceptions = False     # a log that cannot be written (full disk) never prints a traceback
