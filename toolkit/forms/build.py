@@ -75,7 +75,8 @@ def build_xlsx(kind: FormKind, values: Values, path: Path, layout: str = "annex"
     return path
 
 
-def fill_sheet(ws: "Worksheet", kind: FormKind, values: Values, layout: str = "annex", defined_names: bool = False) -> None:
+def fill_sheet(ws: "Worksheet", kind: FormKind, values: Values, layout: str = "annex",
+               defined_names: bool = False) -> None:
     """Lay the form out on a worksheet (of a new workbook, or of the Excel button workbook)."""
     book = ws.parent
     ws.title = kind.name

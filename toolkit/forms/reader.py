@@ -3,8 +3,8 @@
 '标签：值' inside one cell also counts), then convert values through their declared type."""
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
