@@ -14,21 +14,27 @@ Adopted readings (SPEC §5):
 - An approved extension is filed when its form arrives (the form has no date of its own); it replaces
   the deadlines of the unit's stages that are still open and had not passed at that moment, never
   moving one earlier. A stage already overdue stays late."""
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from .classify import SEED_RULES
 from .deadlines import STAGE_NAMES, UNIT_STAGES, DeadlineRules, Deadlines
+from .policy import Policy
 
 STATUSES = ("待调查", "待审核", "处理中", "待回访", "重新处理", "已办结")
 MAJOR, MINOR = "重大", "非重大"
+Facts = dict[str, Any]                  # a form's values or a journal row, as JSON gives them back
+DueFrom = Callable[[str, datetime], datetime | None]    # (severity, start) -> a stage's due moment
 
 
-def _dt(value) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+def _dt(value: str) -> datetime:
+    """A moment every form that reaches a case carries (受理时间, 反馈日期, 回访日期, arrival)."""
+    return datetime.fromisoformat(value)
 
 
-def _date(value) -> date | None:
+def _date(value: str | None) -> date | None:
     return date.fromisoformat(value[:10]) if value else None
 
 
@@ -56,26 +62,26 @@ class CaseState:
     status: str
     severity: str                       # 重大 | 非重大 (as scored: auto rules count once 责任 is confirmed)
     suspected_major: bool
-    major_reasons: list
+    major_reasons: list[str]
     responsibility: str | None          # 责任 | 非责任 | None (no feedback yet)
     unit: str | None
     deadlines: Deadlines
-    met: dict = field(default_factory=dict)        # stage -> ISO moment it was met
-    late: list = field(default_factory=list)        # stages fed back after their (extended) deadline
+    met: dict[str, str] = field(default_factory=dict)   # stage -> ISO moment it was met
+    late: list[str] = field(default_factory=list)   # stages fed back after their (extended) deadline
     evaluation: str | None = None                   # last callback's 客户评价
-    appeal: dict | None = None                      # last appeal: {"ruling", "new_class", "unit"}
+    appeal: Facts | None = None                     # last appeal: {"ruling", "new_class", "unit"}
     major_points: float | None = None               # 考核分值 written on the feedback (wins over the policy)
-    notes: list = field(default_factory=list)       # what the clerk should know about the last form (提示)
+    notes: list[str] = field(default_factory=list)  # what the clerk should know about the last form (提示)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {**vars(self), "deadlines": self.deadlines.to_json(STAGE_NAMES)}
 
 
-def _staff_reasons(facts: dict) -> list:
+def _staff_reasons(facts: Facts) -> list[str]:
     return [f"规则{n}：{SEED_RULES[n]}" for n in facts.get("major_rules") or []]
 
 
-def derive(case: dict, files: list, policy) -> CaseState:
+def derive(case: Facts, files: list[Facts], policy: Policy) -> CaseState:
     """`case`: the journal row (facts = the latest intake's values, auto = rules 8/9);
     `files`: the case's accepted forms in arrival order, each {kind, facts, arrived_at}."""
     facts, auto = case["facts"], case["auto"]
@@ -92,7 +98,7 @@ def derive(case: dict, files: list, policy) -> CaseState:
                      replay.late, replay.evaluation, replay.appeal, replay.feedback.get("major_points"), replay.notes)
 
 
-def _unit(policy, *named) -> str | None:
+def _unit(policy: Policy, *named: str | None) -> str | None:
     """The case's unit: the first one named (feedback's 责任部门, then intake's 承办单位) that is a unit of the
     policy. Anything else a form says stays in its facts, but no case is addressed or charged to it."""
     return next((unit for unit in named if unit and unit in policy.units), None)
@@ -101,24 +107,29 @@ def _unit(policy, *named) -> str | None:
 class _Replay:
     """Walk the forms in arrival order: the severity in force at each moment, stages met, extensions,
     reviews, callbacks, reopening, and the notes about the form just walked."""
+    evaluation: str | None              # the last callback's 客户评价
+    judged: datetime | None             # when the final review arrived (the appeal window opens)
 
-    def __init__(self, rules: DeadlineRules, facts: dict, auto: dict):
+    def __init__(self, rules: DeadlineRules, facts: Facts, auto: Facts):
         self.rules, self.channel_class = rules, facts["channel_class"]
         self.received, required = _dt(facts["received_at"]), _date(facts.get("required_date"))
         self.intake_major = facts.get("severity") == MAJOR
         self.suspected_at = min((_dt(reason["since"]) for reason in auto.values()), default=None)
-        self.feedback: dict = {}            # the latest feedback so far
-        self.appeal: dict | None = None     # the latest ruling so far
-        self.met: dict = {}
-        self.late: list = []
-        self.notes: list = []
+        self.feedback: Facts = {}           # the latest feedback so far
+        self.appeal: Facts | None = None    # the latest ruling so far
+        self.met: dict[str, str] = {}
+        self.late: list[str] = []
+        self.notes: list[str] = []
         self.status, self.evaluation, self.judged = "待调查", None, None
         self.deadlines = rules.intake(self.channel_class, MAJOR if self.intake_major else MINOR, self.received,
                                       required)
+
+        def intake_due(stage: str) -> DueFrom:
+            return lambda severity, start: getattr(rules.intake(self.channel_class, severity, start, required), stage)
+
         # stage -> (start, severity -> due from start): how to recompute an open stage when 重大 applies
-        self.basis = {stage: (self.received, lambda severity, start, stage=stage: getattr(
-            rules.intake(self.channel_class, severity, start, required), stage))
-            for stage in ("investigation", "handling")}
+        self.basis: dict[str, tuple[datetime, DueFrom]] = {
+            stage: (self.received, intake_due(stage)) for stage in ("investigation", "handling")}
         if self.suspected_at and not self.intake_major:
             self._raise(self.suspected_at)
 
@@ -151,14 +162,14 @@ class _Replay:
             if due and stage not in self.met:
                 setattr(self.deadlines, stage, min(due, due_from(MAJOR, max(start, moment))))
 
-    def _judge(self, moment: datetime, change) -> None:
+    def _judge(self, moment: datetime, change: Callable[[], None]) -> None:
         """Apply a new judgement (feedback, ruling) given at `moment`."""
         before = self.severity_at(moment)
         change()
         if before == MINOR and self.severity_at(moment) == MAJOR:
             self._raise(moment)
 
-    def _schedule(self, stage: str, start: datetime, due_from) -> None:
+    def _schedule(self, stage: str, start: datetime, due_from: DueFrom) -> None:
         """(Re)open a severity-bound stage counted from `start`."""
         self.basis[stage] = (start, due_from)
         setattr(self.deadlines, stage, due_from(self.severity_at(start), start))
@@ -194,18 +205,18 @@ class _Replay:
         self.met.pop("callback", None)
 
     # --- forms --------------------------------------------------------------------------------
-    def step(self, entry: dict) -> None:
+    def step(self, entry: Facts) -> None:
         self.notes = []
         getattr(self, f"_{entry['kind']}")(entry["facts"], _dt(entry["arrived_at"]))
 
-    def _intake(self, values: dict, arrived: datetime) -> None:
+    def _intake(self, values: Facts, arrived: datetime) -> None:
         for stage in UNIT_STAGES:
             due = getattr(self.deadlines, stage)
             if due and due < arrived and stage not in self.met:
                 self.notes.append(f"登记时{STAGE_NAMES[stage]}时限（{_when(due)}）已过：该环节将计为超时，"
                                   f"请承办单位尽快反馈。")
 
-    def _feedback(self, values: dict, arrived: datetime) -> None:
+    def _feedback(self, values: Facts, arrived: datetime) -> None:
         fed_back = _dt(values["feedback_date"])
         self._judge(fed_back, lambda: setattr(self, "feedback", values))
         self._meet("investigation", fed_back)
@@ -233,7 +244,7 @@ class _Replay:
                 self._second_callback()
         self.status = "待回访" if reviewed else "待审核"
 
-    def _callback(self, values: dict, arrived: datetime) -> None:
+    def _callback(self, values: Facts, arrived: datetime) -> None:
         self.evaluation = values["evaluation"]
         called = _dt(values["callback_date"])
         if "handling" not in self.met:
@@ -253,13 +264,15 @@ class _Replay:
             self.met["callback"] = _iso(called)
             self.status = "已办结" if self.status == "待回访" else self.status
 
-    def _extension(self, values: dict, arrived: datetime) -> None:
+    def _extension(self, values: Facts, arrived: datetime) -> None:
         approval = values.get("approval")
         if approval != "同意":
             self.notes.append("延期未获批准，时限不变。" if approval == "不同意"
                               else "延期申请尚未审批（审批意见为空），时限不变；审批同意后请重新提交本单。")
             return
-        extended = datetime.combine(_date(values["extend_to"]), self.rules.policy.end_of_day)
+        extend_to = _date(values["extend_to"])
+        assert extend_to is not None                # 申请延期至 is required: the form is refused without it
+        extended = datetime.combine(extend_to, self.rules.policy.end_of_day)
         moved, passed = [], []
         for stage in UNIT_STAGES:
             due = getattr(self.deadlines, stage)
@@ -276,7 +289,7 @@ class _Replay:
             self.notes.append(f"延期申请送达时（{_when(arrived)}）{'、'.join(passed)}时限已过：该环节不予延期，"
                               f"仍计为超时。")
 
-    def _appeal(self, values: dict, arrived: datetime) -> None:
+    def _appeal(self, values: Facts, arrived: datetime) -> None:
         if values.get("ruling"):
             self._judge(arrived, lambda: setattr(self, "appeal", {k: values.get(k)
                                                                   for k in ("ruling", "new_class", "unit")}))

@@ -5,6 +5,10 @@ confirms 责任 (cases.derive decides). Computed over the whole group each time,
 depend on the order the forms arrived in and a rebuild reproduces it."""
 from bisect import bisect_right
 from datetime import datetime, timedelta
+from typing import Any, TypedDict
+
+from .journal import Journal
+from .policy import Policy
 
 SEED_RULES = {
     1: "因服务不当导致安全事故或财产损失", 2: "以辱骂、殴打等恶劣方式对待客户",
@@ -15,16 +19,23 @@ SEED_RULES = {
 }
 
 
+class Reason(TypedDict):
+    """Why a rule made a case (suspected) major, as stored in the journal's `auto`."""
+    rule: int
+    since: str
+    text: str
+
+
 def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def repeat_customer(cases: list, window_days: int) -> dict:
+def repeat_customer(cases: list[tuple[str, datetime]], window_days: int) -> dict[str, Reason]:
     """{number: reason} for every case that is its customer's 3rd or later within the window.
     `cases`: one customer's [(number, received_at)]."""
     ordered = sorted(cases, key=lambda c: (c[1], c[0]))
     moments = [c[1] for c in ordered]
-    found = {}
+    found: dict[str, Reason] = {}
     for index, (number, received) in enumerate(ordered):
         first = bisect_right(moments, received - timedelta(days=window_days))   # strictly inside the window
         earlier = [n for n, _ in ordered[first:index + 1]]
@@ -34,15 +45,16 @@ def repeat_customer(cases: list, window_days: int) -> dict:
     return found
 
 
-def cluster(cases: list, hours: int, people: int) -> dict:
+def cluster(cases: list[tuple[str, datetime, str]], hours: int, people: int) -> dict[str, Reason]:
     """{number: reason} for every case inside a window of `hours` with `people` or more distinct
     customers. `cases`: one 投诉对象's [(number, received_at, customer_key)]."""
     ordered = sorted(cases, key=lambda c: (c[1], c[0]))
     moments = [c[1] for c in ordered]
-    found = {}
+    found: dict[str, Reason] = {}
     for start, (_, opened, _) in enumerate(ordered):
         window = ordered[start:bisect_right(moments, opened + timedelta(hours=hours))]
-        customers, trigger = set(), None
+        customers: set[str] = set()
+        trigger: datetime | None = None
         for _, received, who in window:
             customers.add(who)
             if trigger is None and len(customers) >= people:
@@ -57,7 +69,7 @@ def cluster(cases: list, hours: int, people: int) -> dict:
     return found
 
 
-def _apply(journal, rule: int, peers: list, found: dict) -> list:
+def _apply(journal: Journal, rule: int, peers: list[dict[str, Any]], found: dict[str, Reason]) -> list[str]:
     """Store rule `rule`'s reasons on the peers; returns the numbers whose reasons changed."""
     changed = []
     for peer in peers:
@@ -73,20 +85,20 @@ def _apply(journal, rule: int, peers: list, found: dict) -> list:
     return changed
 
 
-def _repeat_group(journal, key: str, settings) -> list:
+def _repeat_group(journal: Journal, key: str, settings: dict[str, Any]) -> list[str]:
     peers = journal.peers("customer_key", key)
     found = repeat_customer([(p["number"], _moment(p["received_at"])) for p in peers], settings["repeat_window_days"])
     return _apply(journal, 8, peers, found)
 
 
-def _cluster_group(journal, key: str, settings) -> list:
+def _cluster_group(journal: Journal, key: str, settings: dict[str, Any]) -> list[str]:
     peers = journal.peers("target_key", key)
     found = cluster([(p["number"], _moment(p["received_at"]), p["customer_key"] or p["number"]) for p in peers],
                     settings["cluster_hours"], settings["cluster_people"])
     return _apply(journal, 9, peers, found)
 
 
-def reclassify(journal, number: str, policy) -> list:
+def reclassify(journal: Journal, number: str, policy: Policy) -> list[str]:
     """Recompute rules 8 and 9 around one case; returns the numbers whose reasons changed."""
     settings = policy.section("classification")
     case = journal.case(number)
@@ -98,7 +110,7 @@ def reclassify(journal, number: str, policy) -> list:
     return changed
 
 
-def reclassify_all(journal, policy) -> None:
+def reclassify_all(journal: Journal, policy: Policy) -> None:
     """Rules 8 and 9 over every customer and every target once (the rebuild's pass)."""
     settings = policy.section("classification")
     for key in journal.distinct_keys("customer_key"):

@@ -4,6 +4,7 @@ Adopted reading (SPEC §5): day 0 is the date of 受理时间; "N days" ends at 
 whose limit is "要求办结日期" uses the limits of the policy's fallback_class when the form has no date;
 承诺办结 is the end of the promised completion date, and the second callback (seed 6.1) one natural
 day after it."""
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -18,6 +19,8 @@ STAGE_NAMES = {"investigation": "调查反馈", "handling": "处理反馈", "pro
 UNIT_STAGES = tuple(stage for stage in STAGE_NAMES if stage not in ("callback", "appeal"))
 # The keys of the "deadlines" object of SPEC §10 (receipts, `tousu due`).
 SPEC_STAGES = ("investigation", "handling", "callback", "appeal")
+# A 附件3 limit as policy.parse_limit gives it: working days, a duration, or REQUIRED_DATE.
+Limit = int | timedelta | str
 SECOND_CALLBACK = timedelta(days=1)  # seed 6.1: 承诺办结时限后 1 个自然日内第二次回访
 
 
@@ -33,13 +36,13 @@ class Deadlines:
     def second_callback(self) -> datetime | None:
         return self.promise + SECOND_CALLBACK if self.promise else None
 
-    def to_json(self, stages=SPEC_STAGES) -> dict:
+    def to_json(self, stages: Iterable[str] = SPEC_STAGES) -> dict[str, str | None]:
         """ISO text per stage; by default the keys of SPEC §10, `STAGE_NAMES` for every stage."""
         values = asdict(self)
         return {k: (values[k].isoformat(timespec="seconds") if values[k] else None) for k in stages}
 
     @classmethod
-    def from_json(cls, data: dict) -> "Deadlines":
+    def from_json(cls, data: dict[str, str | None]) -> "Deadlines":
         return cls(**{k: datetime.fromisoformat(v) if v else None for k, v in data.items()})
 
 
@@ -48,15 +51,16 @@ class DeadlineRules:
         self.policy = policy
         self.calendar = calendar or WorkCalendar.from_policy(policy)
 
-    def limit(self, channel_class: str, severity: str, stage: str, required: date | None = None):
+    def limit(self, channel_class: str, severity: str, stage: str, required: date | None = None) -> Limit:
         """The 附件3 limit; "要求办结日期" without a date falls back to the policy's fallback_class."""
-        limit = self.policy.limit(channel_class, severity, stage)
+        limit: Limit = self.policy.limit(channel_class, severity, stage)
         if limit == REQUIRED_DATE and required is None:
-            return self.policy.limit(self.policy.fallback_class, severity, stage)
+            limit = self.policy.limit(self.policy.fallback_class, severity, stage)
         return limit
 
-    def after(self, start: datetime, limit, required: date | None = None) -> datetime:
-        if limit == REQUIRED_DATE:
+    def after(self, start: datetime, limit: Limit, required: date | None = None) -> datetime:
+        if isinstance(limit, str):              # REQUIRED_DATE, which limit() keeps only with a date
+            assert required is not None
             return datetime.combine(required, self.policy.end_of_day)
         if isinstance(limit, timedelta):
             return start + limit

@@ -1,8 +1,10 @@
 """Write a form of any declared kind as .xlsx or .docx, blank (the templates/ forms) or filled
 (samples, tests, the benchmark). Layouts are the ones clerks make: the annex's label/value pairs,
 one label per row, or a header row above a value row."""
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import docx
 import openpyxl
@@ -14,6 +16,12 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 
+from .kinds import FieldSpec, FormKind
+
+if TYPE_CHECKING:
+    from docx.text.run import Run
+    from openpyxl.worksheet.worksheet import Worksheet
+
 FONT = "宋体"
 THIN = Side(style="thin")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -23,9 +31,11 @@ ROW, LONG_ROW = 28, 60                  # row heights in points: a field, a long
 DOCX_ROW, DOCX_LONG_ROW = 0.75, 1.4     # the same in the Word forms, in cm (at least: text makes them grow)
 NOTE_LINE = 13                          # points per line of a 9-point note
 NOTE_CHARS_PER_COLUMN = 10              # Chinese characters of a 9-point note per column of COLUMN_WIDTH
+Values = Mapping[str, object]           # field key -> value, as tests and samples give them
+Slot = tuple[object, int, bool]         # (text, span, is_label): one cell of a laid-out row
 
 
-def shown(spec, value) -> object:
+def shown(spec: FieldSpec, value: object) -> object:
     """A value as a clerk would type it; choices become tick boxes."""
     options = getattr(spec.type, "options", None)
     if options is not None:
@@ -36,14 +46,15 @@ def shown(spec, value) -> object:
     return value
 
 
-def _rows(kind, values: dict, layout: str) -> list:
+def _rows(kind: FormKind, values: Values, layout: str) -> list[list[Slot]]:
     """[[(text, span, is_label), ...], ...] for the table."""
     cells = [(spec, shown(spec, values.get(spec.key))) for spec in kind.fields]
     if layout == "column":
         return [[(spec.label, 1, True), (value, 3, False)] for spec, value in cells]
     if layout == "header":
         return [[(spec.label, 1, True) for spec, _ in cells], [(value, 1, False) for _, value in cells]]
-    rows, pending = [], []
+    rows: list[list[Slot]] = []
+    pending: list[Slot] = []
     for spec, value in cells:
         if spec.long:
             rows.append([(spec.label, 1, True), (value, 3, False)])
@@ -57,14 +68,15 @@ def _rows(kind, values: dict, layout: str) -> list:
     return rows
 
 
-def build_xlsx(kind, values: dict, path: Path, layout: str = "annex", defined_names: bool = False) -> Path:
+def build_xlsx(kind: FormKind, values: Values, path: Path, layout: str = "annex", defined_names: bool = False) -> Path:
     book = openpyxl.Workbook()
     fill_sheet(book.active, kind, values, layout, defined_names)
     book.save(path)
     return path
 
 
-def fill_sheet(ws, kind, values: dict, layout: str = "annex", defined_names: bool = False) -> None:
+def fill_sheet(ws: "Worksheet", kind: FormKind, values: Values, layout: str = "annex",
+               defined_names: bool = False) -> None:
     """Lay the form out on a worksheet (of a new workbook, or of the Excel button workbook)."""
     book = ws.parent
     ws.title = kind.name
@@ -106,12 +118,12 @@ def fill_sheet(ws, kind, values: dict, layout: str = "annex", defined_names: boo
     _one_page(ws, f"A1:{get_column_letter(width)}{last}")
 
 
-def _writes_long(row: list, long_labels: set) -> bool:
+def _writes_long(row: list[Slot], long_labels: set[str]) -> bool:
     """Whether a row holds a long text (投诉内容, 处理结果…): it gets room to write by hand when printed."""
     return any(is_label and value in long_labels for value, _, is_label in row)
 
 
-def _one_page(ws, area: str) -> None:
+def _one_page(ws: "Worksheet", area: str) -> None:
     """A form prints on one A4 portrait page: its columns and rows scaled to fit, centred."""
     ws.print_area = area
     ws.page_setup.orientation = "portrait"
@@ -124,7 +136,7 @@ def _one_page(ws, area: str) -> None:
     ws.print_options.horizontalCentered = True
 
 
-def _east_asian(run, size: float | None = None, bold: bool = False) -> None:
+def _east_asian(run: "Run", size: float | None = None, bold: bool = False) -> None:
     run.font.name = FONT
     run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
     run.bold = bold
@@ -132,7 +144,7 @@ def _east_asian(run, size: float | None = None, bold: bool = False) -> None:
         run.font.size = Pt(size)
 
 
-def build_docx(kind, values: dict, path: Path, layout: str = "annex") -> Path:
+def build_docx(kind: FormKind, values: Values, path: Path, layout: str = "annex") -> Path:
     document = docx.Document()
     section = document.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)           # A4 (python-docx starts on Letter)
@@ -159,11 +171,11 @@ def build_docx(kind, values: dict, path: Path, layout: str = "annex") -> Path:
             c += span
     for note in kind.notes:
         _east_asian(document.add_paragraph().add_run(note), 9)
-    document.save(path)
+    document.save(str(path))
     return path
 
 
-def build(kind, values: dict, path: Path, layout: str = "annex") -> Path:
+def build(kind: FormKind, values: Values, path: str | Path, layout: str = "annex") -> Path:
     path = Path(path)
     if path.suffix.lower() == ".docx":
         return build_docx(kind, values, path, layout)

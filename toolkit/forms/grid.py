@@ -24,14 +24,19 @@ import signal
 import subprocess
 import tempfile
 import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Protocol, TypedDict
 from xml.parsers import expat
 
 import docx
 import openpyxl
+from docx.document import Document as WordDocument
 from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.table import Table
 from docx.table import _Cell as DocxCell
 from docx.text.paragraph import Paragraph
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -48,6 +53,9 @@ from ..errors import ToolkitError
 from .patch import SheetPlace, word_place
 from .safety import ENCRYPTED
 
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
 MAX_ROWS = 300   # a form is a page or two; anything below is not read
 MAX_COLS = 40
 HEADING_ROWS = 6  # a title stands in the first rows (docx: the paragraphs before the first table)
@@ -60,7 +68,7 @@ SYMBOL_FONT_MARKS = {
 }
 
 
-def _symbol_marks(font_name: str | None) -> dict:
+def _symbol_marks(font_name: str | None) -> dict[str, str]:
     key = (font_name or "").lower().replace(" ", "")
     return SYMBOL_FONT_MARKS.get(key, {})
 
@@ -77,7 +85,7 @@ class Cell:
     handle: object = None    # the openpyxl cell or python-docx cell, for writing back
     locator: object = None   # where it stands in the package (patch.SheetPlace / WordPlace), for patching
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.last_row = self.last_row or self.row
         self.last_col = self.last_col or self.col
 
@@ -89,14 +97,14 @@ class Cell:
 @dataclass
 class Grid:
     name: str
-    cells: dict = field(default_factory=dict)   # (row, col) -> Cell, merged positions share one
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)   # (row, col) -> Cell, merged positions share one
     max_row: int = 0
     max_col: int = 0
 
     def at(self, row: int, col: int) -> Cell | None:
         return self.cells.get((row, col))
 
-    def distinct(self):
+    def distinct(self) -> Iterator[Cell]:
         seen = set()
         for key in sorted(self.cells):
             cell = self.cells[key]
@@ -108,8 +116,8 @@ class Grid:
 @dataclass
 class Page:
     """What one form may stand on: a worksheet, or a whole Word document (its body and tables)."""
-    grids: list
-    headings: list              # texts where a title may stand, in reading order
+    grids: list[Grid]
+    headings: list[str]         # texts where a title may stand, in reading order
 
 
 @dataclass(frozen=True)
@@ -121,17 +129,22 @@ class Original:
     twin_suffix: str            # ".xlsx" or ".docx"
 
 
+class Savable(Protocol):
+    """What a Source writes back through: the openpyxl book, the python-docx document, a TwinBook."""
+    def save(self, target: IO[bytes]) -> None: ...
+
+
 @dataclass
 class Source:
     """A parsed file: its pages (the active sheet first), the document object for writing back, the
     bytes it was read from (the number is patched into them), and for a legacy file the original."""
     format: str                 # "xlsx", "docx", "xls" (also .et) or "ods"
-    pages: list
-    document: object            # has save(target): the openpyxl book, the python-docx document, a TwinBook
+    pages: list[Page]
+    document: Savable
     data: bytes
     original: Original | None = None
 
-    def save(self, target) -> None:
+    def save(self, target: IO[bytes]) -> None:
         self.document.save(target)
 
     def archived_suffix(self, received: str) -> str:
@@ -170,7 +183,7 @@ def _sheet_page(grid: Grid) -> Page:
     return Page([grid], [c.text for c in grid.distinct() if c.row <= HEADING_ROWS and c.text])
 
 
-def _sheet_grid(ws, prefix: str) -> Grid:
+def _sheet_grid(ws: "Worksheet", prefix: str) -> Grid:
     """The sheet's cells; `prefix` names the sheet in cell references unless it is the active one."""
     grid = Grid(ws.title, max_row=min(ws.max_row, MAX_ROWS), max_col=min(ws.max_column, MAX_COLS))
     merged = {}
@@ -195,7 +208,7 @@ def _sheet_grid(ws, prefix: str) -> Grid:
     return grid
 
 
-def _xlsx_value(xc):
+def _xlsx_value(xc: SheetCell) -> object:
     value = xc.value
     if isinstance(value, str):
         marks = _symbol_marks(xc.font.name if xc.font else None)
@@ -210,6 +223,7 @@ class TwinCell:
 
 
 TWIN_CELL = TwinCell()
+Merge = tuple[tuple[int, int], tuple[int, int]]     # ((row, col), (last row, last col)), 0-based
 
 
 def load_calamine(data: bytes, fmt: str, suffix: str) -> Source:
@@ -231,10 +245,14 @@ def load_calamine(data: bytes, fmt: str, suffix: str) -> Source:
                   Original(suffix.lower(), data, ".xlsx"))
 
 
-def _value_grid(name: str, rows: list, merges: list, prefix: str) -> Grid:
+def _value_grid(name: str, rows: Sequence[Sequence[object]], merges: list[Merge], prefix: str) -> Grid:
     """A grid from calamine's rows (from A1) and merged ranges ((row, col), (row, col)), 0-based."""
-    where = lambda r, c: f"{prefix}{get_column_letter(c)}{r}"
-    value = lambda r, c: _plain(rows[r - 1][c - 1]) if r <= len(rows) and c <= len(rows[r - 1]) else None
+    def where(r: int, c: int) -> str:
+        return f"{prefix}{get_column_letter(c)}{r}"
+
+    def value(r: int, c: int) -> object:
+        return _plain(rows[r - 1][c - 1]) if r <= len(rows) and c <= len(rows[r - 1]) else None
+
     grid = Grid(name, max_row=min(len(rows), MAX_ROWS), max_col=min(max(map(len, rows), default=0), MAX_COLS))
     for (r0, c0), (r1, c1) in merges:
         if r0 >= MAX_ROWS or c0 >= MAX_COLS:
@@ -251,7 +269,7 @@ def _value_grid(name: str, rows: list, merges: list, prefix: str) -> Grid:
     return grid
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     """calamine's value as openpyxl would give it: empty is None, a whole float an int, text without the
     control characters an .xlsx cannot hold (the twin must be writable)."""
     if isinstance(value, str):
@@ -266,22 +284,32 @@ def _plain(value):
 TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 
 
-def _ods_merges(data: bytes) -> dict:
+class _OdsPosition(TypedDict):
+    sheet: str
+    row: int
+    col: int
+    repeat: int
+
+
+def _ods_merges(data: bytes) -> dict[str, list[Merge]]:
     """{sheet name: [((row, col), (last row, last col)), ...]} (0-based) from content.xml's
     number-rows/columns-spanned, within the rows and columns a form may use."""
-    merges: dict = {}
-    position = {"sheet": "", "row": 0, "col": 0, "repeat": 1}
+    merges: dict[str, list[Merge]] = {}
+    position: _OdsPosition = {"sheet": "", "row": 0, "col": 0, "repeat": 1}
 
-    def start(tag, attributes):
+    def start(tag: str, attributes: dict[str, str]) -> None:
         namespace, _, name = tag.rpartition(" ")
         if namespace != TABLE_NS:
             return
-        attribute = lambda key, default=1: int(attributes.get(f"{TABLE_NS} {key}", default))
+
+        def attribute(key: str, default: int = 1) -> int:
+            return int(attributes.get(f"{TABLE_NS} {key}", default))
+
         if name == "table":
-            position.update(sheet=attributes.get(f"{TABLE_NS} name", ""), row=0)
+            position.update({"sheet": attributes.get(f"{TABLE_NS} name", ""), "row": 0})
             merges.setdefault(position["sheet"], [])
         elif name == "table-row":
-            position.update(col=0, repeat=attribute("number-rows-repeated"))
+            position.update({"col": 0, "repeat": attribute("number-rows-repeated")})
         elif name in ("table-cell", "covered-table-cell"):
             rows, cols = attribute("number-rows-spanned"), attribute("number-columns-spanned")
             row, col = position["row"], position["col"]
@@ -289,7 +317,7 @@ def _ods_merges(data: bytes) -> dict:
                 merges[position["sheet"]].append(((row, col), (row + rows - 1, col + cols - 1)))
             position["col"] += attribute("number-columns-repeated")
 
-    def end(tag):
+    def end(tag: str) -> None:
         if tag == f"{TABLE_NS} table-row":
             position["row"] += position["repeat"]
 
@@ -304,9 +332,9 @@ def _ods_merges(data: bytes) -> dict:
 class TwinBook:
     """The numbered .xlsx twin of a legacy workbook: the visible sheets' values and merged ranges as read
     (with the number written in); the original keeps everything else."""
-    grids: list
+    grids: list[Grid]
 
-    def save(self, target) -> None:
+    def save(self, target: IO[bytes]) -> None:
         book = openpyxl.Workbook()
         book.remove(book.active)
         for grid in self.grids:
@@ -322,7 +350,7 @@ class TwinBook:
         book.save(target)
 
 
-def _set_value(target: SheetCell, value) -> None:
+def _set_value(target: SheetCell, value: object) -> None:
     """A value as data: text never becomes a formula, dates keep a date format."""
     target.value = value
     if isinstance(value, str):
@@ -373,10 +401,10 @@ def load_docx(data: bytes) -> Source:
     return Source("docx", [Page([body] + tables, headings)], document, data)
 
 
-def _paragraph_grid(document) -> tuple[Grid, list]:
+def _paragraph_grid(document: WordDocument) -> tuple[Grid, list[str]]:
     """Body paragraphs (outside tables) as a one-column grid, for 'label：value' lines; and the
     texts of those before the first table, where the title stands."""
-    grid, headings, before_tables = Grid("正文"), [], True
+    grid, headings, before_tables = Grid("正文"), list[str](), True
     paragraphs = iter(document.paragraphs)
     for child in document.element.body.iterchildren():
         if child.tag == qn("w:tbl"):
@@ -397,9 +425,9 @@ def _paragraph_grid(document) -> tuple[Grid, list]:
     return grid, headings
 
 
-def _table_grid(table, number: int) -> Grid:
+def _table_grid(table: Table, number: int) -> Grid:
     grid = Grid(f"表{number}")
-    by_tc = {}
+    by_tc: dict[int, Cell] = {}
     for r, row in enumerate(table.rows[:MAX_ROWS], start=1):
         for c, dc in enumerate(row.cells[:MAX_COLS], start=1):
             cell = by_tc.get(id(dc._tc))
@@ -414,7 +442,7 @@ def _table_grid(table, number: int) -> Grid:
     return grid
 
 
-def _element_text(element) -> str:
+def _element_text(element: BaseOxmlElement) -> str:
     """Text of a paragraph or table cell including symbol-font check boxes (w:sym, Wingdings runs)
     and content-control check boxes, which python-docx's .text leaves out."""
     parts = []
@@ -439,7 +467,7 @@ class CannotWrite(ToolkitError):
     """The place found for a value is of a kind no writer knows: never skipped silently."""
 
 
-def _write_paragraphs(paragraphs: list, text: str) -> None:
+def _write_paragraphs(paragraphs: list[Paragraph], text: str) -> None:
     """The text in the first paragraph's first run (keeping its formatting); every other run emptied."""
     runs = paragraphs[0].runs
     if runs:

@@ -1,8 +1,10 @@
 """The forms, declared as data: title, fields (label, aliases, value type, what a blank costs),
 and the kind's own rules. A new form kind is a declaration here, never a new parser."""
 import difflib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from ..numbering import NumberPattern
 from ..problems import defect, error
@@ -17,7 +19,15 @@ from .values import (
     Phone,
     Rules,
     Text,
+    ValueType,
 )
+
+if TYPE_CHECKING:
+    from ..process import Env
+    from .reader import Reading
+
+# A kind's own rule: reads and corrects the reading's values, adds its problems.
+Rule = Callable[["Reading", "Env"], None]
 
 SEVERITY = Choice(SEVERITY_OPTIONS)
 CLOCK_SKEW = timedelta(minutes=15)   # a PC clock this far ahead of the server's is not "the future"
@@ -27,14 +37,14 @@ CLOCK_SKEW = timedelta(minutes=15)   # a PC clock this far ahead of the server's
 class FieldSpec:
     key: str
     label: str                      # as printed on the annex; used in every message
-    aliases: tuple = ()
-    type: object = Text()
+    aliases: tuple[str, ...] = ()
+    type: ValueType = Text()
     required: str | None = "defect"  # blank costs: "error" refuses the form, "defect" is counted, None free
     long: bool = False              # free text that takes a whole row on the printed form
     copy_of: str | None = None      # the intake field this one repeats (disagreement is a defect)
 
     @property
-    def labels(self) -> tuple:
+    def labels(self) -> tuple[str, ...]:
         return (self.label,) + self.aliases
 
 
@@ -43,11 +53,11 @@ class FormKind:
     key: str                        # JSON "form"
     name: str                       # short name in archived file names: <编号>-<name>-v<N>
     title: str                      # the annex title
-    titles: tuple                   # texts that recognise it in the headings
-    fields: tuple
-    rules: tuple = ()
+    titles: tuple[str, ...]         # texts that recognise it in the headings
+    fields: tuple[FieldSpec, ...]
+    rules: tuple[Rule, ...] = ()
     number_field: str = "number"
-    notes: tuple = ()               # the 说明 lines printed under the annex table
+    notes: tuple[str, ...] = ()     # the 说明 lines printed under the annex table
     annex: str = ""                 # "附件1" when the regulation prints the form
 
     def spec(self, key: str) -> FieldSpec:
@@ -55,14 +65,14 @@ class FormKind:
 
 
 # ------------------------------------------------------------------ shared rules
-def suggest(value: str, choices) -> str:
+def suggest(value: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.3)
     return f"，是否应为「{close[0]}」？" if close else "。"
 
 
-def unit_in_policy(key: str, level: str):
+def unit_in_policy(key: str, level: str) -> Rule:
     """The field names one of the policy's units; `level` says what a stranger costs."""
-    def rule(reading, env):
+    def rule(reading: "Reading", env: "Env") -> None:
         value = reading.value(key)
         if value and value not in env.policy.units:
             report = error if level == "error" else defect
@@ -72,7 +82,7 @@ def unit_in_policy(key: str, level: str):
     return rule
 
 
-def number_well_formed(reading, env):
+def number_well_formed(reading: "Reading", env: "Env") -> None:
     """投诉编号 in the policy's pattern, case folded (ts2026110099 -> TS2026110099); a placeholder (/, 无,
     待编号) on a form that may leave it blank is blank with a defect; anything else is refused."""
     fv = reading.fields[reading.kind.number_field]
@@ -89,8 +99,8 @@ def number_well_formed(reading, env):
                           f"投诉编号「{fv.value}」格式不对（应形如 {pattern.example()}）。新投诉请留空，由系统编号。"))
 
 
-def not_in_future(key: str):
-    def rule(reading, env):
+def not_in_future(key: str) -> Rule:
+    def rule(reading: "Reading", env: "Env") -> None:
         value = reading.value(key)
         if value and value > env.now + CLOCK_SKEW:
             reading.add(error(reading.label(key), reading.where(key),
@@ -100,7 +110,7 @@ def not_in_future(key: str):
 
 
 # ------------------------------------------------------------------ 附件1 受理记录单
-def _intake_severity(reading, env):
+def _intake_severity(reading: "Reading", env: "Env") -> None:
     fv = reading.fields["severity"]
     rules = reading.value("major_rules")
     if isinstance(fv.value, tuple):
@@ -115,7 +125,7 @@ def _intake_severity(reading, env):
         fv.value = "非重大"
 
 
-def _intake_channel(reading, env):
+def _intake_channel(reading: "Reading", env: "Env") -> None:
     fv = reading.fields["channel"]
     if not fv.value:
         return
@@ -133,7 +143,7 @@ def _intake_channel(reading, env):
                            f"未填写要求办结日期，已按「{fallback}」时限计算，请补充。"))
 
 
-def _intake_unit(reading, env):
+def _intake_unit(reading: "Reading", env: "Env") -> None:
     """承办单位 as written, else found from 投诉对象 by the policy's unit keywords, else a defect."""
     fv = reading.fields["unit"]
     if fv.value:
@@ -176,13 +186,13 @@ COMPLETION = Choice((("已办结", ("已办结", "已处理完毕", "已完成")
 PLAN_WORDS = ("未办结", "待办结", "尚未", "计划", "拟于", "将于", "预计")
 
 
-def _feedback_responsibility(reading, env):
+def _feedback_responsibility(reading: "Reading", env: "Env") -> None:
     fv = reading.fields["responsibility"]
     if isinstance(fv.value, tuple):             # seed 5.3.7: both present -> 责任投诉
         fv.value = "责任"
 
 
-def _feedback_completion(reading, env):
+def _feedback_completion(reading: "Reading", env: "Env") -> None:
     """处理结果 that only gives a plan must carry 承诺办结日期 (it schedules the second callback)."""
     completion, result = reading.fields["completion"], reading.value("result") or ""
     if completion.value is None:
@@ -193,14 +203,14 @@ def _feedback_completion(reading, env):
                           "处理结果仅为解决方案（未办结）时须填写承诺办结日期，请补充后重新提交。"))
 
 
-def _feedback_severity(reading, env):
+def _feedback_severity(reading: "Reading", env: "Env") -> None:
     fv = reading.fields["severity"]
     if isinstance(fv.value, tuple):
         reading.add(defect(fv.spec.label, fv.where, "重大与非重大同时勾选，已按重大处理，请只勾选一项。"))
         fv.value = "重大"
 
 
-def _unit(key, label, aliases=()):
+def _unit(key: str, label: str, aliases: tuple[str, ...] = ()) -> FieldSpec:
     return FieldSpec(key, label, aliases, required="error")
 
 
@@ -253,11 +263,11 @@ NEW_CLASS = Choice((("责任", ("责任投诉", "责任")), ("非责任", ("非�
                     ("重大", ("重大投诉", "重大"))))
 
 
-def _number(required="error"):
+def _number(required: str | None = "error") -> FieldSpec:
     return FieldSpec("number", "投诉编号", ("编号",), ComplaintNumber(), required)
 
 
-def _ruling_needs_class(reading, env):
+def _ruling_needs_class(reading: "Reading", env: "Env") -> None:
     if reading.value("ruling") == "变更" and not reading.value("new_class"):
         fv = reading.fields["new_class"]
         reading.add(error(fv.spec.label, fv.where or reading.where("ruling"),

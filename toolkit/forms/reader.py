@@ -3,22 +3,33 @@
 '标签：值' inside one cell also counts), then convert values through their declared type."""
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from ..problems import Problem, defect, error
-from .grid import Cell, Page, Source
+from .grid import Cell, Grid, Page, Source
+from .kinds import FieldSpec, FormKind
 from .labels import label_key, normalise
 from .values import ValueIssue
+
+if TYPE_CHECKING:
+    from ..process import Env
 
 FALLBACK_SHARE = 0.6      # a form without its title is still recognised by most of its labels
 NEXT_LABEL = re.compile(r"\s{2,}[^\s:：\d]{1,8}[:：]")      # another '标签：' after a gap of spaces
 
+# (spec, inline value or None, text before the value, text after it) for one label a cell prints.
+LabelEntry = tuple[FieldSpec, str | None, str, str]
+Labels = dict[int, list[LabelEntry]]        # id(label cell) -> its entries
+ByLabel = dict[str, list[FieldSpec]]        # label key -> specs printing it, in declaration order
+
 
 @dataclass
 class FieldValue:
-    spec: object
-    value: object = None
+    spec: FieldSpec
+    value: Any = None                   # what spec.type.convert gave (kind rules may correct it)
     raw: object = None
     slot: Cell | None = None      # where the value is (or should be typed)
     prefix: str = ""              # text before the value when label and value share the cell
@@ -38,29 +49,29 @@ class ConvertContext:
 
 @dataclass
 class Reading:
-    kind: object
+    kind: FormKind
     source: Source
-    fields: dict = field(default_factory=dict)
-    problems: list = field(default_factory=list)
+    fields: dict[str, FieldValue] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
 
-    def value(self, key):
+    def value(self, key: str) -> Any:
         return self.fields[key].value
 
-    def where(self, key) -> str:
+    def where(self, key: str) -> str:
         return self.fields[key].where
 
-    def label(self, key) -> str:
+    def label(self, key: str) -> str:
         return self.fields[key].spec.label
 
     def add(self, problem: Problem) -> None:
         self.problems.append(problem)
 
     @property
-    def errors(self) -> list:
+    def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.level == "error"]
 
 
-def kind_by_title(headings, kinds) -> object | None:
+def kind_by_title(headings: Iterable[str], kinds: Iterable[FormKind]) -> FormKind | None:
     """The kind whose title appears first in the headings (longest title wins within one text)."""
     for text in headings:
         folded = normalise(text)
@@ -70,7 +81,7 @@ def kind_by_title(headings, kinds) -> object | None:
     return None
 
 
-def _filled(page: Page, kind) -> int:
+def _filled(page: Page, kind: FormKind) -> int:
     """How many of the kind's fields hold something on the page (unticked boxes hold nothing)."""
     def holds(fv: FieldValue) -> bool:
         if fv.raw is None or (isinstance(fv.raw, str) and not fv.raw.strip()):
@@ -82,7 +93,7 @@ def _filled(page: Page, kind) -> int:
     return sum(1 for fv in _locate(page, kind).values() if holds(fv))
 
 
-def _titled(source: Source, kinds) -> list:
+def _titled(source: Source, kinds: Iterable[FormKind]) -> list[tuple[Page, FormKind]]:
     """[(page, kind)] of the pages holding a title, in page order (the active sheet first), the pages
     where the form was filled in before blank ones: a workbook of blank forms saved with another sheet
     active is read from the form the clerk filled."""
@@ -90,7 +101,7 @@ def _titled(source: Source, kinds) -> list:
     return sorted(found, key=lambda item: _filled(*item) == 0) if len(found) > 1 else found
 
 
-def recognise(source: Source, kinds) -> object | None:
+def recognise(source: Source, kinds: tuple[FormKind, ...]) -> FormKind | None:
     """The kind whose title stands on a page (a filled one, the active sheet first); else the kind most
     of whose labels are on one page."""
     titled = _titled(source, kinds)
@@ -101,7 +112,7 @@ def recognise(source: Source, kinds) -> object | None:
     return best if share >= FALLBACK_SHARE else None
 
 
-def page_of(source: Source, kind) -> Page:
+def page_of(source: Source, kind: FormKind) -> Page:
     """The one page a form is read from: the first holding its title, else the one holding most of
     its labels. Labels on other sheets never leak into it."""
     titled = _titled(source, [kind])
@@ -110,7 +121,7 @@ def page_of(source: Source, kind) -> Page:
     return max(source.pages, key=lambda page: len(_locate(page, kind)))
 
 
-def read(source: Source, kind, env) -> Reading:
+def read(source: Source, kind: FormKind, env: "Env") -> Reading:
     """Every declared field located and converted, then the kind's rules; `env` carries `now`
     (the reference for dates written without a year) and the `policy`."""
     reading = Reading(kind, source)
@@ -137,36 +148,36 @@ def read(source: Source, kind, env) -> Reading:
     return reading
 
 
-def _problem(level, field_label, where, message) -> Problem:
+def _problem(level: str, field_label: str, where: str, message: str) -> Problem:
     return (error if level == "error" else defect)(field_label, where, message)
 
 
-def _shown(raw) -> str:
+def _shown(raw: object) -> str:
     text = str(raw).strip().replace("\n", " ")
     return text if len(text) <= 30 else text[:30] + "…"
 
 
 # ------------------------------------------------------------------ locating labels and values
-def _label_pattern(kind) -> re.Pattern:
+def _label_pattern(kind: FormKind) -> re.Pattern[str]:
     """'label：' anywhere in a cell, label characters possibly spaced out."""
     labels = sorted({a for spec in kind.fields for a in spec.labels}, key=len, reverse=True)
     alternatives = ["\\s*".join(map(re.escape, label)) for label in labels]
     return re.compile("(" + "|".join(alternatives) + ")\\s*[:：]")
 
 
-def _locate(page: Page, kind) -> dict:
-    by_label: dict = {}                         # label key -> specs printing it, in declaration order
+def _locate(page: Page, kind: FormKind) -> dict[str, FieldValue]:
+    by_label: ByLabel = {}
     for spec in kind.fields:
         for alias in spec.labels:
             by_label.setdefault(label_key(alias), []).append(spec)
     pattern = _label_pattern(kind)
-    seen: dict = {}                             # label key -> occurrences so far, in reading order
+    seen: dict[str, int] = {}                   # label key -> occurrences so far, in reading order
     by_grid = [_label_cells(grid, by_label, pattern, seen) for grid in page.grids]
     values = _values_like_labels(page.grids, by_grid)
     if values:                                  # read again without them: they named no field
         seen = {}
         by_grid = [_label_cells(grid, by_label, pattern, seen, values) for grid in page.grids]
-    found: dict = {}
+    found: dict[str, FieldValue] = {}
     for grid, labels in zip(page.grids, by_grid, strict=True):
         for cell in grid.distinct():
             for spec, inline, prefix, suffix in labels.get(id(cell), ()):
@@ -185,7 +196,8 @@ def _locate(page: Page, kind) -> dict:
     return found
 
 
-def _label_cells(grid, by_label: dict, pattern: re.Pattern, seen: dict, values=frozenset()) -> dict:
+def _label_cells(grid: Grid, by_label: ByLabel, pattern: re.Pattern[str], seen: dict[str, int],
+                 values: frozenset[int] | set[int] = frozenset()) -> Labels:
     """id(cell) -> [(spec, inline value or None, prefix)] for the grid's label cells, except the
     cells in `values`; a label printed for several fields names them in turn (`seen` counts)."""
     labels = {}
@@ -202,7 +214,7 @@ def _label_cells(grid, by_label: dict, pattern: re.Pattern, seen: dict, values=f
     return labels
 
 
-def _values_like_labels(grids: list, by_grid: list) -> set:
+def _values_like_labels(grids: list[Grid], by_grid: list[Labels]) -> set[int]:
     """Cells whose text is a label but which stand in another label's value slot as its value:
     受理渠道「电话」 reads as the label 电话 (联系方式). When a field's label stands in several cells,
     all but one in a value slot are values; the label kept is the one outside any slot, else the one
@@ -210,7 +222,10 @@ def _values_like_labels(grids: list, by_grid: list) -> set:
     (联系方式, not the alias 电话), then the first in reading order. A field's only label cell is a
     value when it prints an alias (电话, never the field's own label 联系方式) and is a stray among
     values (see _stray)."""
-    claims, strays, order = {}, set(), 0    # field key -> [(in a slot, -lined up, alias, order, cell id)]
+    # field key -> [(in a slot, -lined up, alias, order, cell id)]
+    claims: dict[str, list[tuple[bool, int, bool, int, int]]] = {}
+    strays: set[int] = set()
+    order = 0
     for grid, labels in zip(grids, by_grid, strict=True):
         slots = _value_slots(grid, labels)
         cells = [cell for cell in grid.distinct() if id(cell) in labels]
@@ -227,16 +242,16 @@ def _values_like_labels(grids: list, by_grid: list) -> set:
             if alias and id(cell) in slots and _stray(grid, cell, slots[id(cell)], labels, rows, cols):
                 strays.add(id(cell))
     values = set()
-    for cells in claims.values():
-        if len(cells) == 1:
-            values |= {cells[0][-1]} & strays
+    for claimed in claims.values():
+        if len(claimed) == 1:
+            values |= {claimed[0][-1]} & strays
             continue
-        label = min(cells)
-        values |= {claim[-1] for claim in cells if claim[0] and claim is not label}
+        label = min(claimed)
+        values |= {claim[-1] for claim in claimed if claim[0] and claim is not label}
     return values
 
 
-def _stray(grid, cell: Cell, owner: Cell, labels: dict, rows: Counter, cols: Counter) -> bool:
+def _stray(grid: Grid, cell: Cell, owner: Cell, labels: Labels, rows: Counter[int], cols: Counter[int]) -> bool:
     """Whether a label's text is `owner`'s value although no other cell prints that label: right of
     owner, outside any line of labels, with neither of them having another value (annex and column
     layouts); or below owner in a header row, alone among the values of the row beneath."""
@@ -247,20 +262,20 @@ def _stray(grid, cell: Cell, owner: Cell, labels: dict, rows: Counter, cols: Cou
     return rows[cell.row] == 1 and rows[owner.row] >= 4
 
 
-def _first_right(grid, cell: Cell) -> Cell | None:
+def _first_right(grid: Grid, cell: Cell) -> Cell | None:
     return next((other for col in range(cell.last_col + 1, grid.max_col + 1)
                  if (other := grid.at(cell.row, col)) is not None and other.text), None)
 
 
-def _value_below(grid, label: Cell, labels: dict) -> bool:
+def _value_below(grid: Grid, label: Cell, labels: Labels) -> bool:
     below = grid.at(label.last_row + 1, label.col)
     return below is not None and bool(below.text) and id(below) not in labels and not _owned(grid, below, labels)
 
 
-def _value_slots(grid, labels: dict) -> dict:
+def _value_slots(grid: Grid, labels: Labels) -> dict[int, Cell]:
     """id(cell) -> the label cell whose value slot it stands in: the first filled cell to the label's
     right, or the cell below when the first filled cell to its right is another label (a header row)."""
-    slots = {}
+    slots: dict[int, Cell] = {}
     for cell in grid.distinct():
         if id(cell) not in labels or any(entry[1] for entry in labels[id(cell)]):
             continue
@@ -273,7 +288,7 @@ def _value_slots(grid, labels: dict) -> dict:
     return slots
 
 
-def _labels_in(cell: Cell, by_label: dict, pattern: re.Pattern) -> list:
+def _labels_in(cell: Cell, by_label: ByLabel, pattern: re.Pattern[str]) -> list[tuple[str, str | None, str, str]]:
     """[(label key, inline value or None, text before the value, text after it)] for the labels a cell
     carries. An inline value ends where, after a gap of spaces, another '标签：' begins (a Word line
     '投诉编号：        日期：2026年11月' holds no number, and keeps its 日期 when the number is written)."""
@@ -300,7 +315,7 @@ def _labels_in(cell: Cell, by_label: dict, pattern: re.Pattern) -> list:
     return entries
 
 
-def _owned(grid, cell: Cell, labels: dict) -> bool:
+def _owned(grid: Grid, cell: Cell, labels: Labels) -> bool:
     """Whether a cell is the value of another label standing to its left in the same row."""
     for col in range(cell.col - 1, 0, -1):
         left = grid.at(cell.row, col)
@@ -313,7 +328,7 @@ def _owned(grid, cell: Cell, labels: dict) -> bool:
     return False
 
 
-def _value_for(grid, label: Cell, labels: dict, spec) -> tuple:
+def _value_for(grid: Grid, label: Cell, labels: Labels, spec: FieldSpec) -> tuple[object, Cell | None]:
     """(raw value, slot cell) for a label standing alone in its cell."""
     collect = getattr(spec.type, "options", None) is not None   # check boxes may span cells
     parts, slot, col = [], None, label.last_col + 1

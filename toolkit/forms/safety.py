@@ -218,12 +218,12 @@ class Inspector:
         self.cells = self.tables = self.rows = self.depth = 0
         self.row = self.col = 0                 # .ods: position of the next row and cell
         self.row_repeat = 1
-        self.covered: dict = {}                 # element -> cells covered by its ranges so far
+        self.covered: dict[str, int] = {}                 # element -> cells covered by its ranges so far
         self.parser = expat.ParserCreate()
         self.parser.StartElementHandler = self._start
         self.parser.EndElementHandler = self._end
 
-    def _start(self, tag: str, attributes: dict) -> None:
+    def _start(self, tag: str, attributes: dict[str, str]) -> None:
         name = tag.rpartition(":")[2]
         if self.sheet:
             self._sheet_element(name, attributes)
@@ -239,7 +239,7 @@ class Inspector:
         elif self.ods and name == "table-row":
             self.row += self.row_repeat
 
-    def _sheet_element(self, name: str, attributes: dict) -> None:
+    def _sheet_element(self, name: str, attributes: dict[str, str]) -> None:
         if name == "c":
             self.cells += 1
             if self.cells > MAX_CELLS:
@@ -252,7 +252,7 @@ class Inspector:
                 if bounds and self._too_large(name, bounds, whole_sheet_only):
                     raise Hostile(message.format(ref=ref))
 
-    def _too_large(self, name: str, bounds: tuple, whole_sheet_only: bool) -> bool:
+    def _too_large(self, name: str, bounds: tuple[int, int, int, int], whole_sheet_only: bool) -> bool:
         """Past the rows or the columns a form may use (past both, for `whole_sheet_only`); merges
         and hyperlinks also by the cells they cover together, as openpyxl makes each one."""
         r1, c1, r2, c2 = bounds
@@ -262,9 +262,12 @@ class Inspector:
         self.covered[name] = self.covered.get(name, 0) + max(r2 - r1 + 1, 1) * max(c2 - c1 + 1, 1)
         return beyond_rows or beyond_cols or self.covered[name] > MAX_COVERED
 
-    def _ods_element(self, name: str, attributes: dict) -> None:
+    def _ods_element(self, name: str, attributes: dict[str, str]) -> None:
         local = {key.rpartition(":")[2]: value for key, value in attributes.items()}
-        repeat = lambda key: int(local[key]) if local.get(key, "").isdigit() else 1
+
+        def repeat(key: str) -> int:
+            return int(local[key]) if local.get(key, "").isdigit() else 1
+
         if name == "table":
             self.cells = self.row = 0
         elif name == "table-row":
@@ -279,7 +282,7 @@ class Inspector:
                 _within_form(self.row + self.row_repeat, self.col + columns)
             self.col += columns
 
-    def _document_element(self, name: str, attributes: dict) -> None:
+    def _document_element(self, name: str, attributes: dict[str, str]) -> None:
         if name == "tbl":
             self.tables += 1
             self.depth += 1
@@ -348,7 +351,7 @@ def _check_biff(data: bytes) -> None:
             _within_form(row + 1, last + 1)
 
 
-def _span(attributes: dict) -> int:
+def _span(attributes: dict[str, str]) -> int:
     """w:gridSpan's w:val (any prefix); 1 when it is not a number."""
     value = next((v for k, v in attributes.items() if k.rpartition(":")[2] == "val"), "1")
     return int(value) if value.isdigit() else 1

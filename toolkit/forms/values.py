@@ -4,8 +4,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Protocol
 
 from openpyxl.utils.datetime import from_excel
+
+if TYPE_CHECKING:
+    from .reader import ConvertContext
 
 TICKS = "☑☒■√✓✔×✗✘Xx"
 BOXES = "□☐口▢"
@@ -22,7 +26,19 @@ class ValueIssue(Exception):
     """A value that cannot be understood; the message says how to write it."""
 
 
-def fold(text) -> str:
+class ValueType(Protocol):
+    """What a field declares as its type: a hint for messages and the one conversion."""
+    @property
+    def hint(self) -> str: ...
+
+    def convert(self, raw: object, ctx: "ConvertContext") -> object: ...
+
+
+# ((canonical, (alias, ...)), ...): a Choice's options.
+Options = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def fold(text: object) -> str:
     """Full-width -> half-width (NFKC) and trimmed; check-box marks survive NFKC."""
     return unicodedata.normalize("NFKC", str(text)).strip()
 
@@ -31,7 +47,7 @@ def fold(text) -> str:
 class Text:
     hint: str = "文字"
 
-    def convert(self, raw, ctx):
+    def convert(self, raw: object, ctx: "ConvertContext") -> str | None:
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)
         if isinstance(raw, datetime):
@@ -53,7 +69,7 @@ _CHINESE_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "
 _CHINESE_NUMBER = re.compile(f"[{''.join(_CHINESE_DIGITS)}十]+")
 
 
-def _chinese_number(match) -> str:
+def _chinese_number(match: re.Match[str]) -> str:
     """九 -> 9, 十一 -> 11, 二十 -> 20, 二〇二六 -> 2026, 零五 -> 05; anything else is left as typed."""
     text = match.group(0)
     if "十" not in text:
@@ -79,7 +95,7 @@ def _clock(text: str) -> time:
         raise ValueIssue(f"时间「{text}」不存在，请检查时、分") from None
 
 
-def parse_datetime(raw, reference: datetime) -> tuple[datetime, bool]:
+def parse_datetime(raw: object, reference: datetime) -> tuple[datetime, bool]:
     """(moment, whether a time of day was given). Accepts datetimes, Excel serials, and text such as
     2026-11-03 14:30, 2026/11/3, 2026年11月3日14时30分, 11月3日 (year from the reference),
     下午3点半, 3点一刻, Chinese numerals (十一月三日九点)."""
@@ -115,7 +131,7 @@ def parse_datetime(raw, reference: datetime) -> tuple[datetime, bool]:
 class DateTime:
     hint: str = "日期时间"
 
-    def convert(self, raw, ctx):
+    def convert(self, raw: object, ctx: "ConvertContext") -> datetime:
         return parse_datetime(raw, ctx.reference)[0]
 
 
@@ -123,7 +139,7 @@ class DateTime:
 class Date:
     hint: str = "日期"
 
-    def convert(self, raw, ctx):
+    def convert(self, raw: object, ctx: "ConvertContext") -> date:
         return parse_datetime(raw, ctx.reference)[0].date()
 
 
@@ -138,7 +154,7 @@ def _format_landline(digits: str) -> str:
     return f"{digits[:area]}-{digits[area:]}"
 
 
-def normalise_phone(raw, number_format: str = "General") -> list[str]:
+def normalise_phone(raw: object, number_format: str = "General") -> list[str]:
     """Every phone number in the value, as text: mobiles as 11 digits, landlines as 0593-2856677.
     A number stored as a number gets back the leading 0 Excel dropped."""
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
@@ -163,7 +179,7 @@ def normalise_phone(raw, number_format: str = "General") -> list[str]:
 class Phone:
     hint: str = "电话"
 
-    def convert(self, raw, ctx):
+    def convert(self, raw: object, ctx: "ConvertContext") -> str:
         found = normalise_phone(raw, ctx.number_format)
         if not found:
             raise ValueIssue("不是有效的电话号码：手机为 1 开头的 11 位数字，座机须带区号（如 0593-2856677）")
@@ -174,7 +190,7 @@ class Phone:
 class Choice:
     """Options ticked by any mark in TICKS, or chosen from a dropdown (the option's text alone).
     `options` maps each canonical value to the texts that name it on forms."""
-    options: tuple          # ((canonical, (alias, ...)), ...)
+    options: Options
     multiple: bool = False
     hint: str = "勾选项"
 
@@ -182,7 +198,7 @@ class Choice:
     def blank_hint(self) -> str:
         return f"未勾选，请在 {'/'.join(c for c, _ in self.options)} 中勾选一项（☑ 或 √）"
 
-    def convert(self, raw, ctx):
+    def convert(self, raw: object, ctx: "ConvertContext") -> str | tuple[str, ...] | None:
         chosen = ticked_options(fold(raw), self.options)
         if not chosen:
             return None                 # boxes printed but none ticked: the field is blank
@@ -208,10 +224,10 @@ class Evaluation(Choice):
     """客户评价: ticked boxes (满意☑ 不满意□), or what the clerk typed (客户表示不太满意), read by
     reason: a negation before 满意 is 不满意, a qualified 满意 is 基本满意. Anything that does not
     say exactly one of the three (一般, 还行, 未接通, or two at once) is refused."""
-    options: tuple = EVALUATION_OPTIONS
+    options: Options = EVALUATION_OPTIONS
     hint: str = "满意/基本满意/不满意"
 
-    def convert(self, raw, ctx):
+    def convert(self, raw: object, ctx: "ConvertContext") -> str | None:
         text = fold(raw)
         if any(ch in TICKS + BOXES for ch in text):
             chosen = super().convert(text, ctx)
@@ -231,7 +247,7 @@ class Evaluation(Choice):
         return f"{why}，请在 满意/基本满意/不满意 中勾选一项（☑ 或 √）"
 
 
-def ticked_options(text: str, options: tuple) -> list[str]:
+def ticked_options(text: str, options: Options) -> list[str]:
     """Canonical options marked as chosen in `text`, in declaration order."""
     spans = []                                  # (start, end, canonical), longest aliases first
     masked = text
@@ -270,7 +286,7 @@ def _mark_before(text: str, start: int) -> str:
 class Number:
     hint: str = "数字"
 
-    def convert(self, raw, ctx):
+    def convert(self, raw: object, ctx: "ConvertContext") -> float:
         try:
             return float(fold(raw).rstrip("分"))
         except ValueError:
@@ -282,7 +298,7 @@ class Rules:
     """重大情形: which of the seed's rules 1–9 apply, written as 1,3 or 第1、3项 or ☑ marks."""
     hint: str = "规则编号"
 
-    def convert(self, raw, ctx):
+    def convert(self, raw: object, ctx: "ConvertContext") -> tuple[int, ...]:
         numbers = sorted({int(n) for n in re.findall(r"\d+", fold(raw))})
         if not numbers or any(not 1 <= n <= 9 for n in numbers):
             raise ValueIssue("应填写重大投诉情形的序号 1–9（如 1、3）")
@@ -302,7 +318,7 @@ class ComplaintNumber:
     hint: str = "投诉编号"
     blank_hint: str = "未填写（/、无、待编号 等视为未填写），请填写受理回执上的投诉编号"
 
-    def convert(self, raw, ctx):
+    def convert(self, raw: object, ctx: "ConvertContext") -> str | None:
         text = re.sub(r"\s+", "", Text().convert(raw, ctx) or "")
         if _PLACEHOLDER.match(text) or text.upper() in PLACEHOLDER_WORDS:
             return None
