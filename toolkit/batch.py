@@ -2,7 +2,8 @@
 updated once (SPEC §16: not once per form; ledger.write_ledger renders only the months that changed).
 A year is marked pending (.tousu/ledger.pending) as soon as a form of it is accepted, before its ledger
 is rewritten, so a crash or a failed write is repaired by the next batch or the next start; a year whose
-ledger is missing is written too, and partial files a crash left in ledger/ are removed. A ledger locked by Excel stays pending and is retried later."""
+ledger is missing is written too, and partial files a crash left in ledger/ are removed. A ledger locked
+by Excel stays pending and is retried later."""
 from pathlib import Path
 
 from .clock import Clock

@@ -1,8 +1,8 @@
 """Decide, before any parser sees the bytes, whether a file may be opened: its size on disk (before
 reading it), its format, a zip bomb, XML entity tricks, an encrypted (OLE) container, a truncated
-archive, an oversized legacy (OLE) file, and — in one streaming pass over every XML part — structures that would make the parsers
-build millions of objects (huge merged ranges, too many cells, sheets or Word tables). The work is
-bounded by the limits below, whatever the file holds. Every refusal says how to fix it."""
+archive, an oversized legacy (OLE) file, and — in one streaming pass over every XML part — structures
+that would make the parsers build millions of objects (huge merged ranges, too many cells, sheets or Word
+tables). The work is bounded by the limits below, whatever the file holds. Every refusal says how to fix it."""
 import io
 import re
 import shutil
@@ -49,7 +49,8 @@ REF = re.compile(r"([A-Za-z]{1,3})?(\d{1,7})?")
 DTD_MESSAGE = ("文件含有不允许的 XML 实体声明（DOCTYPE/ENTITY），疑似恶意文件，已拒收。"
                "请用 Excel/Word 重新另存后放入。")
 RANGE_RULES = {  # element -> (attribute, refused only when past rows and columns at once, message)
-    "mergeCell": ("ref", False, "工作表含有超大范围的合并单元格（{ref}），请取消多余的合并、删除多余的格式后另存再放入。"),
+    "mergeCell": ("ref", False,
+                  "工作表含有超大范围的合并单元格（{ref}），请取消多余的合并、删除多余的格式后另存再放入。"),
     "hyperlink": ("ref", False, "工作表含有覆盖超大范围的超链接（{ref}），请删除该超链接后另存再放入。"),
     "conditionalFormatting": ("sqref", True, ("工作表含有覆盖整张表的条件格式（{ref}），"
                                               "请在「条件格式→管理规则」中删除或缩小其范围后另存再放入。")),
@@ -326,7 +327,8 @@ def _check_biff(data: bytes) -> None:
         with olefile.OleFileIO(io.BytesIO(data)) as ole:
             stream = next((name for name in BIFF_STREAMS if ole.exists(name)), None)
             if stream is None:
-                raise Hostile("文件不是 Excel 工作簿（旧版 Office 文件中没有工作表），请在 Excel/WPS 中另存为 .xlsx 后重新放入。")
+                raise Hostile("文件不是 Excel 工作簿（旧版 Office 文件中没有工作表），"
+                              "请在 Excel/WPS 中另存为 .xlsx 后重新放入。")
             book = ole.openstream(stream).read()
     except Hostile:
         raise
