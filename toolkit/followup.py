@@ -10,8 +10,6 @@ from .forms.values import normalise_phone
 from .intake import Assessment, plain
 from .problems import defect, error
 
-DATED = {"feedback": "feedback_date", "callback": "callback_date", "appeal": "appeal_date"}
-
 
 def assess_followup(reading, env) -> Assessment:
     facts = {key: plain(fv.value) for key, fv in reading.fields.items()}
@@ -41,7 +39,7 @@ def _compare_copies(reading, intake: dict) -> None:
 
 
 def _check_dates(reading, case: dict, arrived_at: datetime) -> None:
-    key = DATED.get(reading.kind.key)
+    key = reading.kind.dated
     value = reading.value(key) if key else None
     if value is None:
         return

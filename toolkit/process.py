@@ -29,9 +29,6 @@ from .problems import Problem
 from .provenance import Provenance, Refusal
 from .receipt import Receipt
 
-ASSESS = {"intake": assess_intake}
-REGISTER = {"intake": register_intake}
-
 
 @dataclass(frozen=True)
 class Env:
@@ -100,7 +97,7 @@ def examine(path: Path, env: Env) -> Examined:
     if reading.errors:
         examined.refusal = refused(reading.problems, kind.key)
         return examined
-    examined.assessment = ASSESS.get(kind.key, assess_followup)(reading, env)
+    examined.assessment = (assess_intake if kind.opens_case else assess_followup)(reading, env)
     return examined
 
 
@@ -210,7 +207,8 @@ def _register(ws, journal, examined: Examined, sub: Submission) -> Receipt:
             earlier = _earlier(ws, journal, examined, sub)
             if earlier is not None:
                 return earlier
-            number, version = REGISTER.get(a.kind, register_followup)(journal, pattern, a, reading, sub.arrived_at)
+            register = register_intake if reading.kind.opens_case else register_followup
+            number, version = register(journal, pattern, a, reading, sub.arrived_at)
             name = archive.archived_name(number, reading.kind.name, version,
                                          reading.source.archived_suffix(examined.path.suffix))
             received = datetime.fromisoformat(journal.case(number)["received_at"])

@@ -3,10 +3,9 @@ Chinese text a clerk reads (the CLI summary and receipts/<name>.回执.txt)."""
 from dataclasses import dataclass, field
 
 from .deadlines import STAGE_NAMES, Deadlines
+from .forms.kinds import KIND_BY_KEY
 
 STATUS_TEXT = {"accepted": "已受理", "refused": "已拒收", "duplicate": "重复提交（已有记录，未重复编号）"}
-FORM_TEXT = {"intake": "客户投诉受理记录单", "feedback": "客户投诉调查处理反馈单", "callback": "客户投诉回访记录单",
-             "extension": "投诉处理延期申请单", "appeal": "投诉判定申诉单"}
 STAGE_TEXT = {stage: f"{name}时限" for stage, name in STAGE_NAMES.items()}
 
 
@@ -47,7 +46,7 @@ class Receipt:
     def describe(self) -> str:
         lines = [f"文件：{self.file}", f"结果：{self._result()}"]
         if self.form:
-            lines.append(f"表单：{FORM_TEXT.get(self.form, self.form)}")
+            lines.append(f"表单：{KIND_BY_KEY[self.form].title if self.form in KIND_BY_KEY else self.form}")
         if self.number:
             lines.append(f"投诉编号：{self.number}")
         if self.case_status:

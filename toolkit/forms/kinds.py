@@ -59,6 +59,8 @@ class FormKind:
     number_field: str = "number"
     notes: tuple[str, ...] = ()     # the 说明 lines printed under the annex table
     annex: str = ""                 # "附件1" when the regulation prints the form
+    opens_case: bool = False        # registers a new complaint (the intake); else it follows a numbered case
+    dated: str | None = None        # the field dating the form itself, checked against 受理时间 and arrival
 
     def spec(self, key: str) -> FieldSpec:
         return next(f for f in self.fields if f.key == key)
@@ -156,7 +158,7 @@ def _intake_unit(reading: "Reading", env: "Env") -> None:
 
 
 INTAKE = FormKind(
-    key="intake", name="受理记录单", title="客户投诉受理记录单", annex="附件1",
+    key="intake", name="受理记录单", title="客户投诉受理记录单", annex="附件1", opens_case=True,
     titles=("客户投诉受理记录单", "投诉受理记录单", "投诉受理单"),
     fields=(
         FieldSpec("customer_name", "客户姓名", ("投诉人", "客户名称", "姓名")),
@@ -215,7 +217,7 @@ def _unit(key: str, label: str, aliases: tuple[str, ...] = ()) -> FieldSpec:
 
 
 FEEDBACK = FormKind(
-    key="feedback", name="调查处理反馈单", title="客户投诉调查处理反馈单", annex="附件2",
+    key="feedback", name="调查处理反馈单", title="客户投诉调查处理反馈单", annex="附件2", dated="feedback_date",
     titles=("客户投诉调查处理反馈单", "调查处理反馈单", "客户投诉调查处理反馈"),
     fields=(
         FieldSpec("customer_name", "客户姓名", ("投诉人",), required="error", copy_of="customer_name"),
@@ -275,7 +277,7 @@ def _ruling_needs_class(reading: "Reading", env: "Env") -> None:
 
 
 CALLBACK = FormKind(
-    key="callback", name="回访记录单", title="客户投诉回访记录单",
+    key="callback", name="回访记录单", title="客户投诉回访记录单", dated="callback_date",
     titles=("客户投诉回访记录单", "投诉回访记录单", "回访记录单"),
     fields=(_number(), FieldSpec("callback_date", "回访日期", ("回访时间",), DateTime(), "error"),
             FieldSpec("caller", "回访人"), FieldSpec("method", "回访方式"),
@@ -295,7 +297,7 @@ EXTENSION = FormKind(
 )
 
 APPEAL = FormKind(
-    key="appeal", name="申诉单", title="投诉判定申诉单",
+    key="appeal", name="申诉单", title="投诉判定申诉单", dated="appeal_date",
     titles=("投诉判定申诉单", "投诉申诉单", "申诉单"),
     fields=(_number(), FieldSpec("unit", "申诉单位", ("申诉部门",), required="error"),
             FieldSpec("appeal_date", "申诉日期", ("申诉时间",), DateTime(), "error"),
@@ -306,3 +308,4 @@ APPEAL = FormKind(
 )
 
 KINDS = (INTAKE, FEEDBACK, CALLBACK, EXTENSION, APPEAL)
+KIND_BY_KEY = {kind.key: kind for kind in KINDS}
