@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .archive import recover, refusal_records, sidecars
+from .archive import SIDECAR_SUFFIX, recover, refusal_records, sidecars
 from .cases import derive
 from .classify import reclassify_all
 from .clock import local_now
@@ -36,7 +36,7 @@ def read_archive(ws, skipped: list) -> list:
     """[(record, relative path)] of every readable sidecar and refusal record, in arrival order."""
     found = []
     for sidecar in sidecars(ws.archive):
-        form = sidecar.with_name(sidecar.name[: -len(".meta.json")])
+        form = sidecar.with_name(sidecar.name[: -len(SIDECAR_SUFFIX)])
         where = ws.relative(sidecar)
         if not form.exists():
             skipped.append((where, "记录对应的表单文件不存在"))

@@ -7,6 +7,7 @@ import math
 from copy import copy
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -159,6 +160,19 @@ def _points(width: float) -> float:
     return (width * 7 + 5) * 0.75
 
 
+def a4_page(ws: Any, orientation: str, tall: int, margins: tuple[float, float]) -> None:
+    """A4 in `orientation`, the columns scaled to one page width and the rows to `tall` pages (0: as many
+    as needed), centred, with (sides, top and bottom) margins in inches. Forms and workbooks alike."""
+    ws.page_setup.orientation = orientation
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = tall
+    ws.page_margins.left = ws.page_margins.right = margins[0]
+    ws.page_margins.top = ws.page_margins.bottom = margins[1]
+    ws.print_options.horizontalCentered = True
+
+
 def print_setup(ws, title_rows: str | None, columns: int, last_row: int | None = None,
                 name_on_top: bool = False) -> None:
     """A4, portrait when the columns fit across it, else landscape; the columns scaled to the page
@@ -167,15 +181,8 @@ def print_setup(ws, title_rows: str | None, columns: int, last_row: int | None =
     first `columns` columns down to it."""
     width = sum(_points(getattr(ws.column_dimensions.get(get_column_letter(c)), "width", None) or 13)
                 for c in range(1, columns + 1))
-    ws.page_setup.orientation = "portrait" if width <= PORTRAIT_POINTS else "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    a4_page(ws, "portrait" if width <= PORTRAIT_POINTS else "landscape", 0, (0.4, 0.6))
     ws.page_margins.footer = 0.3
-    ws.print_options.horizontalCentered = True
     if title_rows:
         ws.print_title_rows = title_rows
     ws.oddFooter.center.text = PAGE_NUMBERS

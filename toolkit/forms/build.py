@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 
+from ..sheets import a4_page
 from .kinds import FieldSpec, FormKind
 
 if TYPE_CHECKING:
@@ -126,14 +127,7 @@ def _writes_long(row: list[Slot], long_labels: set[str]) -> bool:
 def _one_page(ws: "Worksheet", area: str) -> None:
     """A form prints on one A4 portrait page: its columns and rows scaled to fit, centred."""
     ws.print_area = area
-    ws.page_setup.orientation = "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1
-    ws.page_margins.left = ws.page_margins.right = 0.6
-    ws.page_margins.top = ws.page_margins.bottom = 0.8
-    ws.print_options.horizontalCentered = True
+    a4_page(ws, "portrait", 1, (0.6, 0.8))
 
 
 def _east_asian(run: "Run", size: float | None = None, bold: bool = False) -> None:
