@@ -22,6 +22,7 @@ from .errors import (
     WorkspaceUnavailable,
     sqlite_reason,
 )
+from .paths import workspace_policy
 from .period import BadMonth, month_bounds
 from .policy import SEVERITIES, load_policy
 from .results import Result
@@ -154,7 +155,7 @@ def check(files, workspace, as_json):
 
     例：tousu check 受理记录单.xlsx
     """
-    policy = load_policy(Path(workspace or default_root()) / "policy.toml")
+    policy = load_policy(workspace_policy(workspace or default_root()))
     _show(commands.check(policy, list(files), Clock.from_env()), as_json)
 
 
@@ -170,7 +171,7 @@ def due(channel, severity, received, required_date, workspace, as_json):
 
     例：tousu due --channel 客服热线 --severity 非重大 --received "2026-11-20 15:30"
     """
-    policy = load_policy(Path(workspace or default_root()) / "policy.toml")
+    policy = load_policy(workspace_policy(workspace or default_root()))
     _show(commands.due(policy, channel, severity, received, required_date, Clock.from_env()), as_json)
 
 
