@@ -28,7 +28,7 @@ from .forms.values import ValueIssue, parse_datetime
 from .notices import NO_UNIT, find_overdue, issue_notices, listing_warnings
 from .paths import SAMPLES
 from .period import BadMonth, month_bounds
-from .policy import REQUIRED_DATE, SEVERITIES, load_policy
+from .policy import REQUIRED_DATE, SEVERITIES, adopt_policy, load_policy, shipped_policies
 from .process import check as check_file
 from .receipt import STAGE_TEXT
 from .report import write_report, write_score_sheet
@@ -130,13 +130,17 @@ def main():
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--policy", "policy_name", default=None, type=click.Choice(sorted(shipped_policies())),
+              help="按其他制度的策略建立工作区（templates/policies/ 中的编号，如 003）；不给则用默认策略。")
 @json_option
-def init(directory, as_json):
+def init(directory, policy_name, as_json):
     """创建工作区目录结构（inbox、archive、rejected 等）。
 
-    例：tousu init 投诉共享
+    例：tousu init 投诉共享；tousu init 科技馆投诉 --policy 003
     """
     ws = Workspace.open(directory)
+    if policy_name:
+        adopt_policy(ws.root, policy_name)
     with ws.locked():                           # creates the journal's schema and the archive counters
         pass
     if as_json:

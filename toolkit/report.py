@@ -78,9 +78,11 @@ def month_figures(journal, policy, month: str, now: datetime) -> dict:
     callbacks = [f["facts"]["evaluation"] for c in cases for f in journal.case_files(c["number"])
                  if f["kind"] == "callback"]
     files = journal.forms_received(start, end)
+    timed = [k for k in policy.unit_stages if k != "promise"]
     rates = [
         Rate("投诉处理及时率", sum(1 for s in handled if not s["late"]), len(handled),
-             "已处理投诉中调查、处理均按时反馈的件数 / 已处理（已反馈处理结果，含回访不满意后重新处理）件数"),
+             f"已处理投诉中{'、'.join(policy.stage_name(k) for k in timed)}均按时的件数 / "
+             f"已处理（已反馈处理结果，含回访不满意后重新处理）件数"),
         Rate("投诉处理满意率", sum(1 for e in callbacks if e in ("满意", "基本满意")), len(callbacks),
              "回访评价为满意或基本满意的次数 / 回访次数"),
         Rate("投诉信息维护合格率", sum(1 for f in files if f["status"] == "archived" and not f["problems"]),

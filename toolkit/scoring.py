@@ -1,12 +1,14 @@
 """Seed §10: points per 责任部门 per month of 受理时间, every point a line with its case and rule.
 Each case counts in exactly one class: 非责任 -> non-responsible; 责任 and 重大 -> major; 责任
 otherwise -> responsible. Late feedback and appeals add their own lines."""
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from .deadlines import STAGE_NAMES, UNIT_STAGES
+from .deadlines import UNIT_STAGES, Recurring
 from .period import month_bounds
+from .policy import Policy
 
 UNASSIGNED = "未指定承办单位"       # listed, flagged, never charged (SPEC §7)
 OFFICE = "服务管理办公室"
@@ -44,36 +46,42 @@ class UnitScore:
         return asdict(self)
 
 
-def late_stages(state: dict, as_of: datetime) -> list:
-    """[(stage, due, met)] for every unit stage fed back after its deadline, or still missing at as_of."""
+def late_stages(state: dict, as_of: datetime, stages: Iterable[str] = UNIT_STAGES) -> list:
+    """[(stage, due, met)] for every unit stage fed back after its deadline, or still missing at as_of;
+    a recurring stage, each occurrence missed ("progress#2"). `stages`: the policy's unit stages."""
     late = []
-    for stage in UNIT_STAGES:
+    for stage in stages:
         due = state["deadlines"].get(stage)
         met = state["met"].get(stage)
-        if stage in state["late"] or (due and not met and datetime.fromisoformat(due) < as_of):
+        recurring = state.get("recurring", {}).get(stage)
+        if recurring:
+            occurrences = Recurring.from_json(recurring).occurrences(as_of)
+            late += [(f"{stage}#{n}", when.isoformat(timespec="seconds"), None)
+                     for n, when, hit in occurrences if hit is None and when < as_of]
+        elif stage in state["late"] or (due and not met and datetime.fromisoformat(due) < as_of):
             late.append((stage, due, met))
     return late
 
 
-def _late_lines(state: dict, start: datetime, as_of: datetime) -> list[str]:
+def _late_lines(state: dict, start: datetime, as_of: datetime, policy: Policy) -> list[str]:
     """One line per lapse booked in the period from `start`. A lapse is a feedback that came after its
     deadline — the stages one late feedback met are one lapse (a 反馈单 late for 调查 and 处理 costs 0.5, as
     the hand-worked month of issue 5 has it) — or the stages still missing at as_of, together; a later
     lapse of the same case (a missed 承诺办结) is charged again. Each is booked in the month in which its
     first deadline passed (SPEC §7)."""
     lapses: dict = {}
-    for stage, due, met in late_stages(state, as_of):
+    for stage, due, met in late_stages(state, as_of, policy.unit_stages):
         lapses.setdefault(met, []).append((stage, due, met))
     lines = []
     for stages in lapses.values():
         if start <= datetime.fromisoformat(min(due for _, due, _ in stages)) < as_of:
-            lines.append("；".join(f"{STAGE_NAMES[s]}时限{due[:16].replace('T', ' ')}，"
+            lines.append("；".join(f"{policy.stage_name(s)}时限{due[:16].replace('T', ' ')}，"
                                   + (f"实际反馈{met[:16].replace('T', ' ')}" if met else "期末仍未反馈")
                                   for s, due, met in stages))
     return lines
 
 
-def score_month(journal, policy, month: str, now: datetime | None = None,
+def score_month(journal, policy: Policy, month: str, now: datetime | None = None,
                 received: list | None = None) -> list[UnitScore]:
     """Every unit's points for `month`; a case with no unit is listed under UNASSIGNED, not charged.
     `received`: the month's cases as journal.cases_received gives them, when the caller has read them.
@@ -86,12 +94,12 @@ def score_month(journal, policy, month: str, now: datetime | None = None,
 
     def unit_of(name):
         return units.setdefault(name or UNASSIGNED, UnitScore(name or UNASSIGNED, charged=bool(name)))
-    major_points = Decimal(str(policy.section("scoring")["major_points"]))
+    major_points = Decimal(str(policy.major_points))
     if received is None:
         received = journal.cases_received(start, end)
-    for case in journal.cases_due_between(UNIT_STAGES, start, end) + received:
+    for case in journal.cases_due_between(policy.unit_stages, start, end) + received:
         state, number = case["state"], case["number"]
-        late_lines = _late_lines(state, start, as_of)
+        late_lines = _late_lines(state, start, as_of, policy)
         received_before = datetime.fromisoformat(case["received_at"]) < start
         if received_before and not late_lines:
             continue
@@ -103,11 +111,11 @@ def score_month(journal, policy, month: str, now: datetime | None = None,
             n = score.non_responsible
             score.add(number, f"非责任投诉当月第{n}起：5起及以下不扣分，超出每起扣0.3分（办法10.1）",
                       Decimal("0.3") if n > 5 else 0)
-        elif responsibility == "责任" and state["severity"] == "重大":
+        elif responsibility == "责任" and policy.is_major(state["severity"]):
             score.major += 1
             points = Decimal(str(state["major_points"])) if state.get("major_points") is not None else major_points
             basis = "反馈单考核分值" if state.get("major_points") is not None else f"策略 major_points={major_points}"
-            score.add(number, f"重大投诉（责任）每起扣{points}分，{basis}（办法10.1）", points)
+            score.add(number, f"{state['severity']}投诉（责任）每起扣{points}分，{basis}（办法10.1）", points)
         elif responsibility == "责任":
             score.responsible += 1
             n = score.responsible

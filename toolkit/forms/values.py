@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 TICKS = "☑☒■√✓✔×✗✘Xx"
 BOXES = "□☐口▢"
+# The default policy's tiers, as a blank 附件1/附件2 prints them (the policy's [[tiers]] decide at check time).
 SEVERITY_OPTIONS = (("重大", ("重大投诉", "重大")), ("非重大", ("非重大投诉", "非重大", "一般投诉", "一般")))
 EXCEL_SERIAL_RANGE = (20000, 80000)   # 1954 .. 2119: plausible dates typed as serials
 
@@ -205,6 +206,24 @@ class Choice:
         if not self.multiple and len(chosen) > 1:
             return tuple(chosen)        # the kind's rule decides (e.g. 责任 wins over 非责任)
         return tuple(chosen) if self.multiple else chosen[0]
+
+
+@dataclass(frozen=True)
+class TierChoice(Choice):
+    """投诉性质: the policy's tiers are known only when the form is checked, so the text is kept as
+    written and the kind's rule chooses the tier (forms.kinds.choose_tier). `options` are the ones a
+    blank form prints (the default policy's)."""
+    options: Options = SEVERITY_OPTIONS
+    hint: str = "投诉性质"
+
+    @property
+    def blank_hint(self) -> str:
+        return "未勾选，请勾选或填写投诉性质（可选项见 policy.toml 的 [[tiers]]）"
+
+    def convert(self, raw: object, ctx: "ConvertContext") -> str | None:
+        text = fold(raw)
+        unticked = any(ch in BOXES for ch in text) and not any(ch in TICKS for ch in text)
+        return None if unticked else text or None
 
 
 EVALUATION_OPTIONS = (("满意", ("满意",)), ("基本满意", ("基本满意",)), ("不满意", ("不满意",)))
