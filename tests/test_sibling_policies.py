@@ -6,6 +6,7 @@ Calendar facts used below (chinesecalendar 1.11, checked by test_the_calendar_fa
 is off; 2026-11-16 is a Monday, 11-20 a Friday."""
 import re
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import chinese_calendar
 import openpyxl
@@ -143,6 +144,17 @@ def test_a_sibling_policy_replaces_the_default_classes_and_stages(tmp_path):
     mine = load_policy(path)
     assert (mine.tier_names, mine.unit_stages, mine.minor_tier, list(mine.channels)) == (("急", "缓"), ("reply",), "缓", ["全部"])
     assert mine.limit("全部", "急", "reply") == timedelta(hours=2)
+
+
+def test_the_readme_example_is_a_working_policy(tmp_path):
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## 其他制度", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "policy.toml").write_text(example, encoding="utf-8")
+    mine = load_policy(tmp_path / "policy.toml")
+    rules = DeadlineRules(mine)
+    # 紧急 at 11-20 22:30: 处理 1 h -> 23:30; the first progress report 24 h after that -> 11-21 23:30
+    assert rules.intake("客服受理", "紧急", datetime(2026, 11, 20, 22, 30)).to_json(["handling", "progress"]) == {
+        "handling": "2026-11-20T23:30:00", "progress": "2026-11-21T23:30:00"}
 
 
 @pytest.mark.parametrize("text, key", [
