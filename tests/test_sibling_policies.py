@@ -214,8 +214,8 @@ def test_001_lifecycle(tousu, form, workspace, monkeypatch):
     code, lines, _ = tousu("process", _feedback(form, received, datetime(2026, 11, 21, 8, 30), "一般",
                                                 channel="投诉电话", unit="客户服务部", target="客服人员态度"))
     assert code == 0 and lines[0]["deadlines"]["callback"] == "2026-12-06T08:30:00"     # 360 h after the reply
-    code, lines, _ = tousu("process", _callback(form, "2026-11-21 08:50"))
-    assert code == 0
+    code, lines, text = tousu("process", _callback(form, "2026-11-21 08:50"), json_out=False)
+    assert code == 0 and "展开调查时限：2026-11-23 23:59:59 前" in text and "满意回复时限：2026-11-24 23:59:59 前" in text
     ws = Workspace.open(workspace)
     assert ws.journal.case("TS2026110001")["state"]["status"] == "已办结"
     monkeypatch.setenv("TOUSU_NOW", "2026-12-10T09:00:00")

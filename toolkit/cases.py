@@ -14,7 +14,7 @@ Adopted readings (SPEC §5):
 - An approved extension is filed when its form arrives (the form has no date of its own); it replaces
   the deadlines of the unit's stages that are still open and had not passed at that moment, never
   moving one earlier. A stage already overdue stays late."""
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -65,7 +65,7 @@ class CaseState:
     responsibility: str | None          # 责任 | 非责任 | None (no feedback yet)
     unit: str | None
     deadlines: Deadlines
-    met: dict[str, str] = field(default_factory=dict)   # stage -> ISO moment it was met
+    met: dict[str, datetime] = field(default_factory=dict)   # stage -> the moment it was met
     late: list[str] = field(default_factory=list)   # stages fed back after their (extended) deadline
     evaluation: str | None = None                   # last callback's 客户评价
     appeal: Facts | None = None                     # last appeal: {"ruling", "new_class", "unit"}
@@ -74,11 +74,49 @@ class CaseState:
     recurring: dict[str, Recurring] = field(default_factory=dict)  # recurring stage -> its occurrences
 
     def to_json(self) -> dict[str, Any]:
-        return {**vars(self), "deadlines": self.deadlines.to_json(self.deadlines_keys()),
+        return {**vars(self), "deadlines": self.deadlines.to_json(self.deadlines.stages()),
+                "met": {stage: _iso(moment) for stage, moment in self.met.items()},
                 "recurring": {key: value.to_json() for key, value in self.recurring.items()}}
 
-    def deadlines_keys(self) -> list[str]:
-        return [*(f.name for f in fields(Deadlines) if f.name != "extra"), *self.deadlines.extra]
+    @classmethod
+    def from_json(cls, data: Facts) -> "CaseState":
+        """The state as the journal keeps it (to_json), typed again: deadlines and met moments as datetimes.
+        A state written before a field existed takes the field's default."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["deadlines"] = Deadlines.from_json(data["deadlines"])
+        values["met"] = {stage: _dt(moment) for stage, moment in data.get("met", {}).items()}
+        values["recurring"] = {k: Recurring.from_json(v) for k, v in data.get("recurring", {}).items()}
+        return cls(**values)
+
+    def _missed(self, stage: str, as_of: datetime) -> list[tuple[str, datetime]]:
+        """A recurring stage's occurrences missed by as_of: [("progress#2", due), …]."""
+        return [(f"{stage}#{n}", when) for n, when, hit in self.recurring[stage].occurrences(as_of)
+                if hit is None and when < as_of]
+
+    def late_stages(self, as_of: datetime, stages: Iterable[str]) -> list[tuple[str, datetime, datetime | None]]:
+        """[(stage, due, met)] for every stage of `stages` fed back after its deadline, or still missing at
+        as_of; a recurring stage, each occurrence missed."""
+        late: list[tuple[str, datetime, datetime | None]] = []
+        for stage in stages:
+            due, met = self.deadlines.get(stage), self.met.get(stage)
+            if stage in self.recurring:
+                late += [(key, when, None) for key, when in self._missed(stage, as_of)]
+            elif due and (stage in self.late or (not met and due < as_of)):
+                late.append((stage, due, met))
+        return late
+
+    def overdue(self, as_of: datetime, stages: Iterable[str]) -> list[tuple[str, datetime]]:
+        """[(stage, due)] of `stages` not met whose deadline passed before as_of, in the order given; a
+        recurring stage, each occurrence missed."""
+        found: list[tuple[str, datetime]] = []
+        for stage in stages:
+            due = self.deadlines.get(stage)
+            if stage in self.recurring:
+                found += self._missed(stage, as_of)
+            elif due and stage not in self.met and due < as_of:
+                found.append((stage, due))
+        return found
 
 
 def _staff_reasons(facts: Facts) -> list[str]:
@@ -125,7 +163,7 @@ class _Replay:
         self.suspected_at = min((_dt(reason["since"]) for reason in auto.values()), default=None)
         self.feedback: Facts = {}           # the latest feedback so far
         self.appeal: Facts | None = None    # the latest ruling so far
-        self.met: dict[str, str] = {}
+        self.met: dict[str, datetime] = {}
         self.late: list[str] = []
         self.notes: list[str] = []
         self.events: dict[str, datetime] = {"received": self.received}   # first moment of each event
@@ -213,7 +251,7 @@ class _Replay:
         """A stage fed back: lateness is judged against the deadline in force at that moment."""
         if stage in self.met:
             return
-        self.met[stage] = _iso(moment)
+        self.met[stage] = moment
         due = self.deadlines.get(stage)
         if due and moment > due and stage not in self.late:
             self.late.append(stage)
@@ -285,7 +323,7 @@ class _Replay:
             pending = recurring.pending()
             self.deadlines.set(key, pending or recurring.first)
             if pending is None:
-                self.met[key] = _iso(max(recurring.reports, default=recurring.first))
+                self.met[key] = max(recurring.reports, default=recurring.first)
 
     # --- forms --------------------------------------------------------------------------------
     def step(self, entry: Facts) -> None:
@@ -348,7 +386,7 @@ class _Replay:
         elif self._is_open("promise"):               # the plan's callback; the second follows the promise
             self._second_callback()
         else:
-            self.met["callback"] = _iso(called)
+            self.met["callback"] = called
             self.status = "已办结" if self.status == "待回访" else self.status
 
     def _extension(self, values: Facts, arrived: datetime) -> None:

@@ -48,6 +48,10 @@ class Deadlines:
         else:
             self.extra[stage] = due
 
+    def stages(self) -> list[str]:
+        """Every stage held: the built-in ones, then the policy's own."""
+        return [*BUILTIN, *self.extra]
+
     def to_json(self, stages: Iterable[str] | None = None) -> dict[str, str | None]:
         """ISO text per stage; by default the keys of SPEC §10 and then the policy's own stages."""
         keys = (*SPEC_STAGES, *self.extra) if stages is None else stages

@@ -11,7 +11,7 @@ from functools import partial
 
 from docxtpl import DocxTemplate
 
-from .deadlines import Recurring
+from .cases import CaseState
 from .errors import FutureNotice
 from .files import write_atomically
 from .paths import TEMPLATES
@@ -50,19 +50,13 @@ def find_overdue(journal, as_of: datetime, policy: Policy | None = None) -> list
     policy = policy or load_policy()
     found = []
     for case in journal.cases_received(datetime.min, as_of):
-        state = case["state"]
-        unit = state.get("unit")          # a policy unit or None (cases.derive), never an invented one
-        for key, due in state["deadlines"].items():
-            stage = policy.stage(key)
-            if stage is None or stage.window or stage.met_by is None or key in state["met"] or not due:
-                continue
-            recurring = state.get("recurring", {}).get(key)
-            missed = [(f"{key}#{n}", when.isoformat(timespec="seconds"))
-                      for n, when, met in Recurring.from_json(recurring).occurrences(as_of)
-                      if met is None and when < as_of] if recurring else \
-                [(key, due)] if datetime.fromisoformat(due) < as_of else []
-            found += [Overdue(case["number"], which, when, unit, name=policy.stage_name(which), owed=stage.unit_owes)
-                      for which, when in missed]
+        state = CaseState.from_json(case["state"])
+        supervised = [key for key in state.deadlines.stages()
+                      if (stage := policy.stage(key)) and not stage.window and stage.met_by]
+        for key, due in state.overdue(as_of, supervised):
+            stage = policy.stage(key.partition("#")[0])
+            found.append(Overdue(case["number"], key, due.isoformat(timespec="seconds"), state.unit,
+                                 name=policy.stage_name(key), owed=bool(stage and stage.unit_owes)))
     return found
 
 
