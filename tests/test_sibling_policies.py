@@ -314,3 +314,17 @@ def test_init_keeps_an_existing_policy(tousu, workspace):
     code, _, output = tousu("init", workspace, "--policy", "003")
     assert code == 2 and "未覆盖" in output
     assert (workspace / "policy.toml").read_text(encoding="utf-8") == '[scoring]\nmajor_points = 2\n'
+
+
+def test_a_recurring_stage_owes_one_report_per_period_until_the_result():
+    from toolkit.deadlines import Recurring
+    first, day = datetime(2026, 11, 17, 9, 45), timedelta(hours=24)
+    reports = Recurring(first, day, [datetime(2026, 11, 17, 8)])
+    # at 11-18 10:00: #1 (window 11-16 09:45 … 11-17 09:45) met at 08:00, #2 (… 11-18 09:45) missed,
+    # #3 (… 11-19 09:45) begun and still open
+    assert reports.occurrences(datetime(2026, 11, 18, 10)) == [
+        (1, first, datetime(2026, 11, 17, 8)), (2, first + day, None), (3, first + 2 * day, None)]
+    assert reports.pending() == first + day
+    # the result fed back at 11-18 10:30: #3 (due after it) is not owed; a report in #2's window meets it
+    closed = Recurring(first, day, [datetime(2026, 11, 17, 8), datetime(2026, 11, 18, 9)], datetime(2026, 11, 18, 10, 30))
+    assert [n for n, _, _ in closed.occurrences(datetime(2026, 11, 30))] == [1, 2] and closed.pending() is None

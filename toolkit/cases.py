@@ -13,7 +13,13 @@ Adopted readings (SPEC §5):
   met by the feedback that reports 已办结.
 - An approved extension is filed when its form arrives (the form has no date of its own); it replaces
   the deadlines of the unit's stages that are still open and had not passed at that moment, never
-  moving one earlier. A stage already overdue stays late."""
+  moving one earlier. A stage already overdue stays late.
+- The tiers are the policy's: "重大" above is any tier with `major = true`; rules 8/9 raise a case to the
+  policy's first major tier. The stages are the policy's too: investigation, handling, promise, callback
+  and appeal keep the rules above; any other stage counts from its `from` (receipt, another stage's
+  deadline, an event) with the tier in force then, and is met by the first form of its `met_by` dated
+  from its start; a recurring stage is owed every period until the result is fed back (event handled),
+  each occurrence met by a form dated within it."""
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
@@ -401,7 +407,7 @@ class _Replay:
         moved, passed = [], []
         for stage in self.policy.unit_stages:
             due = self.deadlines.get(stage)
-            if due is None or stage in self.met:
+            if due is None or stage in self.met or stage in self.recurring:     # a report is owed every period
                 continue
             if due < arrived:
                 passed.append(f"{self.policy.stage_name(stage)}（{_when(due)}）")
