@@ -168,8 +168,9 @@ def test_the_readme_example_is_a_working_policy(tmp_path):
 def test_a_wrong_stage_or_tier_names_its_key(tmp_path, text, key):
     path = tmp_path / "policy.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(PolicyError, match=key.replace(".", r"\.")):
+    with pytest.raises(PolicyError, match=key.replace(".", r"\.")) as raised:
         load_policy(path)
+    assert str(path) in str(raised.value)                   # the file, then the dotted key
 
 
 # ------------------------------------------------------------------ through the CLI
