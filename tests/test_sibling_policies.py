@@ -12,7 +12,11 @@ import chinese_calendar
 import openpyxl
 import pytest
 from conftest import FEEDBACK_VALUES, INTAKE_VALUES, REVIEWED
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_properties import FORMS, START, _form
 
+from toolkit.cases import derive
 from toolkit.deadlines import DeadlineRules
 from toolkit.errors import PolicyError
 from toolkit.forms.kinds import CALLBACK, FEEDBACK, INTAKE
@@ -329,3 +333,22 @@ def test_a_recurring_stage_owes_one_report_per_period_until_the_result():
     # the result fed back at 11-18 10:30: #3 (due after it) is not owed; a report in #2's window meets it
     closed = Recurring(first, day, [datetime(2026, 11, 17, 8), datetime(2026, 11, 18, 9)], datetime(2026, 11, 18, 10, 30))
     assert [n for n, _, _ in closed.occurrences(datetime(2026, 11, 30))] == [1, 2] and closed.pending() is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=FORMS, tier=st.sampled_from(("紧急", "重大", "较复杂", "简单")))
+def test_003_deadlines_never_move_earlier_when_a_case_only_gains_forms(steps, tier):
+    """test_properties' property on a policy of the policy's own stages (minutes, a recurring report)."""
+    mine = policy("003")
+    case = {"number": "TS2026030001", "auto": {},
+            "facts": {"received_at": START.isoformat(), "channel_class": "客服受理", "severity": tier,
+                      "unit": "设施设备部", "required_date": None}}
+    forms = sorted((_form(*step) for step in steps), key=lambda f: f["arrived_at"])
+    before = derive(case, [], mine)
+    for count in range(1, len(forms) + 1):
+        after = derive(case, forms[:count], mine)
+        for stage in mine.unit_stages:
+            old, new = before.deadlines.get(stage), after.deadlines.get(stage)
+            if old is not None and new is not None and stage not in before.met and stage not in after.met:
+                assert new >= old, (stage, old, new, forms[:count])
+        before = after
