@@ -166,6 +166,10 @@ def test_the_readme_example_is_a_working_policy(tmp_path):
     ('[stages.x]\nname = "X"\nevery = "24h"\n', "stages.x.every"),
     ('[stages.x]\nname = "X"\nrecurring = "daily"\n', "stages.x.recurring"),
     ('[stages.callback]\nname = "回访"\nfrom = "received"\n', "stages.callback.from"),
+    ('[stages.x]\nname = "X"\nmet_by = "feedback.result"\n', "stages.x.met_by"),
+    ('[stages.x]\nname = "X"\nfrom = "event:callback.caller"\n', "stages.x.from"),
+    ('[stages.x]\nname = "X"\nfrom = "event:promised"\n', "stages.x.from"),
+    ('[stages.x]\nname = "X"\nfrom = "stage:y"\n[stages.y]\nname = "Y"\n', "stages.x.from"),
     ('[stages.x]\nname = "X"\n', "deadlines.classes.监督热线批转.重大.x"),
     ('[[tiers]]\nname = "甲"\nmajor = true\n', "tiers"),
 ])

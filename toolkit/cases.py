@@ -27,6 +27,7 @@ from typing import Any
 
 from .classify import SEED_RULES
 from .deadlines import DeadlineRules, Deadlines, Recurring
+from .forms.kinds import KIND_BY_KEY
 from .policy import Policy, Stage
 
 STATUSES = ("待调查", "待审核", "处理中", "待回访", "重新处理", "已办结")
@@ -301,9 +302,9 @@ class _Replay:
 
     def _generic(self, kind: str, values: Facts) -> None:
         """The form meets the policy's own stages it is named for; its dates are events."""
-        for key, value in values.items():
-            if isinstance(value, str) and key.endswith(("_date", "_at")) and value[:4].isdigit():
-                self.events.setdefault(f"{kind}.{key}", _dt(value))
+        for key in KIND_BY_KEY[kind].date_fields:
+            if values.get(key):
+                self.events.setdefault(f"{kind}.{key}", _dt(values[key]))
         for stage in self.policy.stages:
             if stage.builtin or stage.met_by is None:
                 continue

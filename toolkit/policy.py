@@ -376,7 +376,7 @@ class _Parser:
             allowed = f"\"{fixed}\"" if fixed else "\"received\" 或 \"stage:<环节>\""
             raise self.fail(f"{where}.from", f"是内置环节，起算应为 {allowed}。")
         met_by = table.get("met_by")
-        if isinstance(met_by, str) and met_by.startswith("event:") and met_by[6:] in EVENTS:
+        if isinstance(met_by, str) and met_by in ("event:handled", "event:judged"):
             met_by = met_by.replace(":", ".")
         elif met_by is not None and (not isinstance(met_by, str) or met_by.count(".") != 1):
             raise self.fail(f"{where}.met_by", f"应为 \"表单.日期字段\"（如 \"feedback.feedback_date\"），"
@@ -392,15 +392,24 @@ class _Parser:
         return Stage(key, table["name"], start, (split[0], split[1]) if split else None, owes, period)
 
     def stages(self) -> tuple[Stage, ...]:
+        from .forms.kinds import KINDS
+        dated = [f"{kind.key}.{key}" for kind in KINDS for key in kind.date_fields]
         stages = tuple(self.stage(key, table) for key, table in self.raw["stages"].items())
-        keys = {stage.key for stage in stages}
+        keys: list[str] = []
         for stage in stages:
             ref = stage.start.partition(":")[2]
             if stage.start.startswith("stage:") and ref not in keys:
-                raise self.fail(f"stages.{stage.key}.from", f"引用的环节「{ref}」未在 [stages] 中定义。")
-            if stage.start.startswith("event:") and "." not in ref and ref not in EVENTS:
-                raise self.fail(f"stages.{stage.key}.from", f"事件「{ref}」不存在：可用 {'、'.join(EVENTS)}，"
-                                                            f"或 \"表单.日期字段\"。")
+                raise self.fail(f"stages.{stage.key}.from", f"引用的环节「{ref}」须在它之前的 [stages] 中定义。")
+            fields = "、".join(dated)
+            if stage.start.startswith("event:") and ref not in (*EVENTS, *dated) or \
+                    (stage.start == "event:promised" and not stage.builtin):
+                raise self.fail(f"stages.{stage.key}.from", f"事件「{ref}」不可用：可用 handled、judged"
+                                                            f"（promised 仅用于 promise），或表单的日期字段 {fields}。")
+            met_by = ".".join(stage.met_by or ())
+            if stage.met_by and stage.met_by[0] != "event" and met_by not in dated:
+                raise self.fail(f"stages.{stage.key}.met_by", f"「{met_by}」不是表单的日期字段；可用：{fields}，"
+                                                              f"或 \"event:handled\"、\"event:judged\"。")
+            keys.append(stage.key)
         return stages
 
     def classes(self, tiers: tuple[Tier, ...],

@@ -67,6 +67,11 @@ class FormKind:
     def spec(self, key: str) -> FieldSpec:
         return next(f for f in self.fields if f.key == key)
 
+    @property
+    def date_fields(self) -> tuple[str, ...]:
+        """The fields holding a date or a moment: what a policy's stage may count from or be met by."""
+        return tuple(f.key for f in self.fields if isinstance(f.type, (Date, DateTime)))
+
 
 # ------------------------------------------------------------------ shared rules
 def suggest(value: str, choices: Iterable[str]) -> str:
