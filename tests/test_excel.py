@@ -172,7 +172,7 @@ def test_supervision_sheet_keeps_unit_names_as_text(tmp_path, workspace, monkeyp
     monkeypatch.setenv("TOUSU_WORKSPACE", str(workspace))
     items = [Overdue(f"TS202611{n:04d}", "investigation", "2026-11-13T23:59:59", unit, f"archive/{unit}.docx")
              for n, unit in enumerate(HOSTILE_UNITS, start=1)]
-    monkeypatch.setattr(commands, "find_overdue", lambda journal, as_of: items)
+    monkeypatch.setattr(commands, "find_overdue", lambda journal, as_of, policy: items)
     monkeypatch.setattr(commands, "issue_notices", lambda ws, found, as_of, now: found)
     book = office_book(tmp_path, "督办")
     xl.main(book, clock=CLOCK)

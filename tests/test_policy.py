@@ -1,7 +1,7 @@
 import pytest
 
 from toolkit.errors import PolicyError
-from toolkit.policy import load_policy
+from toolkit.policy import Classification, load_policy
 
 
 def write(tmp_path, text):
@@ -14,14 +14,14 @@ def test_defaults_hold_the_spec_keys():
     policy = load_policy()
     assert policy.number_pattern == "TS{YYYY}{MM}{seq:04d}"
     assert policy.calendar_mode == "natural"
-    assert policy.section("classification") == {"repeat_window_days": 90, "cluster_hours": 48, "cluster_people": 5}
-    assert policy.section("scoring")["major_points"] == 3 and policy.section("supervision")["notice_days"] == 1
+    assert policy.classification == Classification(repeat_window_days=90, cluster_hours=48, cluster_people=5)
+    assert policy.major_points == 3 and policy.notice_days == 1
     assert len(policy.units) == 8 and policy.units[-1] == "服务管理办公室"
 
 
 def test_override_is_key_by_key(tmp_path):
     policy = load_policy(write(tmp_path, '[classification]\nrepeat_window_days = 60\n'))
-    assert policy.section("classification") == {"repeat_window_days": 60, "cluster_hours": 48, "cluster_people": 5}
+    assert policy.classification == Classification(repeat_window_days=60, cluster_hours=48, cluster_people=5)
 
 
 def test_unknown_key_names_the_key(tmp_path):

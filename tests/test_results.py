@@ -47,6 +47,10 @@ def test_a_refused_file_makes_the_result_exit_1(tousu, workspace, tmp_path):
 def test_a_date_that_cannot_be_read_is_a_usage_error(tousu):
     code, _, output = tousu("due", "--channel", "客服热线", "--severity", "非重大", "--received", "上周某天",
                               json_out=False)
-    assert code == 2 and "用法错误：受理时间「上周某天」无法识别" in output and "Traceback" not in output
+    assert code == 2 and "错误：受理时间「上周某天」无法识别" in output and "due [OPTIONS]" in output
+    assert "Traceback" not in output and "Usage" not in output
+    code, _, output = tousu("due", "--channel", "客服热线", "--severity", "中等", "--received", "2026-11-20",
+                              json_out=False)
+    assert code == 2 and "投诉性质「中等」不在本工作区策略的等级之中；可选：重大、非重大" in output
     code, _, output = tousu("overdue", "--as-of", "月底", json_out=False)
     assert code == 2 and "时间「月底」无法识别" in output

@@ -13,18 +13,24 @@ Adopted readings (SPEC §5):
   met by the feedback that reports 已办结.
 - An approved extension is filed when its form arrives (the form has no date of its own); it replaces
   the deadlines of the unit's stages that are still open and had not passed at that moment, never
-  moving one earlier. A stage already overdue stays late."""
-from collections.abc import Callable
-from dataclasses import dataclass, field
+  moving one earlier. A stage already overdue stays late.
+- The tiers are the policy's: "重大" above is any tier with `major = true`; rules 8/9 raise a case to the
+  policy's first major tier. The stages are the policy's too: investigation, handling, promise, callback
+  and appeal keep the rules above; any other stage counts from its `from` (receipt, another stage's
+  deadline, an event) with the tier in force then, and is met by the first form of its `met_by` dated
+  from its start; a recurring stage is owed every period until the result is fed back (event handled),
+  each occurrence met by a form dated within it."""
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from .classify import SEED_RULES
-from .deadlines import STAGE_NAMES, UNIT_STAGES, DeadlineRules, Deadlines
-from .policy import Policy
+from .deadlines import DeadlineRules, Deadlines, Recurring
+from .forms.kinds import KIND_BY_KEY
+from .policy import Policy, Stage
 
 STATUSES = ("待调查", "待审核", "处理中", "待回访", "重新处理", "已办结")
-MAJOR, MINOR = "重大", "非重大"
 Facts = dict[str, Any]                  # a form's values or a journal row, as JSON gives them back
 DueFrom = Callable[[str, datetime], datetime | None]    # (severity, start) -> a stage's due moment
 
@@ -60,21 +66,64 @@ def overrun(delta: timedelta) -> str:
 class CaseState:
     number: str
     status: str
-    severity: str                       # 重大 | 非重大 (as scored: auto rules count once 责任 is confirmed)
+    severity: str                       # the policy's tier (as scored: auto rules count once 责任 is confirmed)
     suspected_major: bool
     major_reasons: list[str]
     responsibility: str | None          # 责任 | 非责任 | None (no feedback yet)
     unit: str | None
     deadlines: Deadlines
-    met: dict[str, str] = field(default_factory=dict)   # stage -> ISO moment it was met
+    met: dict[str, datetime] = field(default_factory=dict)   # stage -> the moment it was met
     late: list[str] = field(default_factory=list)   # stages fed back after their (extended) deadline
     evaluation: str | None = None                   # last callback's 客户评价
     appeal: Facts | None = None                     # last appeal: {"ruling", "new_class", "unit"}
     major_points: float | None = None               # 考核分值 written on the feedback (wins over the policy)
     notes: list[str] = field(default_factory=list)  # what the clerk should know about the last form (提示)
+    recurring: dict[str, Recurring] = field(default_factory=dict)  # recurring stage -> its occurrences
 
     def to_json(self) -> dict[str, Any]:
-        return {**vars(self), "deadlines": self.deadlines.to_json(STAGE_NAMES)}
+        return {**vars(self), "deadlines": self.deadlines.to_json(self.deadlines.stages()),
+                "met": {stage: _iso(moment) for stage, moment in self.met.items()},
+                "recurring": {key: value.to_json() for key, value in self.recurring.items()}}
+
+    @classmethod
+    def from_json(cls, data: Facts) -> "CaseState":
+        """The state as the journal keeps it (to_json), typed again: deadlines and met moments as datetimes.
+        A state written before a field existed takes the field's default."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["deadlines"] = Deadlines.from_json(data["deadlines"])
+        values["met"] = {stage: _dt(moment) for stage, moment in data.get("met", {}).items()}
+        values["recurring"] = {k: Recurring.from_json(v) for k, v in data.get("recurring", {}).items()}
+        return cls(**values)
+
+    def _missed(self, stage: str, as_of: datetime) -> list[tuple[str, datetime]]:
+        """A recurring stage's occurrences missed by as_of: [("progress#2", due), …]."""
+        return [(f"{stage}#{n}", when) for n, when, hit in self.recurring[stage].occurrences(as_of)
+                if hit is None and when < as_of]
+
+    def late_stages(self, as_of: datetime, stages: Iterable[str]) -> list[tuple[str, datetime, datetime | None]]:
+        """[(stage, due, met)] for every stage of `stages` fed back after its deadline, or still missing at
+        as_of; a recurring stage, each occurrence missed."""
+        late: list[tuple[str, datetime, datetime | None]] = []
+        for stage in stages:
+            due, met = self.deadlines.get(stage), self.met.get(stage)
+            if stage in self.recurring:
+                late += [(key, when, None) for key, when in self._missed(stage, as_of)]
+            elif due and (stage in self.late or (not met and due < as_of)):
+                late.append((stage, due, met))
+        return late
+
+    def overdue(self, as_of: datetime, stages: Iterable[str]) -> list[tuple[str, datetime]]:
+        """[(stage, due)] of `stages` not met whose deadline passed before as_of, in the order given; a
+        recurring stage, each occurrence missed."""
+        found: list[tuple[str, datetime]] = []
+        for stage in stages:
+            due = self.deadlines.get(stage)
+            if stage in self.recurring:
+                found += self._missed(stage, as_of)
+            elif due and stage not in self.met and due < as_of:
+                found.append((stage, due))
+        return found
 
 
 def _staff_reasons(facts: Facts) -> list[str]:
@@ -88,14 +137,18 @@ def derive(case: Facts, files: list[Facts], policy: Policy) -> CaseState:
     replay = _Replay(DeadlineRules(policy), facts, auto)
     for entry in files:
         replay.step(entry)
-    staff_major = replay.staff_major()
+    replay.finish()
+    staff_tier = replay.staff_tier()
     responsibility = replay.responsibility()
+    staff_major = policy.is_major(staff_tier)
     suspected = bool(auto) and not staff_major and responsibility is None
-    major = staff_major or (bool(auto) and responsibility == "责任")
-    return CaseState(case["number"], replay.status, MAJOR if major else MINOR, suspected,
+    major = not staff_major and bool(auto) and responsibility == "责任"
+    met = {stage: moment for stage, moment in replay.met.items() if policy.stage(stage)}
+    return CaseState(case["number"], replay.status, policy.major_tier if major else staff_tier, suspected,
                      _staff_reasons(facts) + [auto[k]["text"] for k in sorted(auto)], responsibility,
-                     _unit(policy, replay.feedback.get("unit"), facts.get("unit")), replay.deadlines, replay.met,
-                     replay.late, replay.evaluation, replay.appeal, replay.feedback.get("major_points"), replay.notes)
+                     _unit(policy, replay.feedback.get("unit"), facts.get("unit")), replay.deadlines, met,
+                     replay.late, replay.evaluation, replay.appeal, replay.feedback.get("major_points"), replay.notes,
+                     replay.recurring)
 
 
 def _unit(policy: Policy, *named: str | None) -> str | None:
@@ -105,43 +158,58 @@ def _unit(policy: Policy, *named: str | None) -> str | None:
 
 
 class _Replay:
-    """Walk the forms in arrival order: the severity in force at each moment, stages met, extensions,
-    reviews, callbacks, reopening, and the notes about the form just walked."""
+    """Walk the forms in arrival order: the tier in force at each moment, stages met, extensions,
+    reviews, callbacks, reopening, the policy's own stages, and the notes about the form just walked."""
     evaluation: str | None              # the last callback's 客户评价
     judged: datetime | None             # when the final review arrived (the appeal window opens)
 
     def __init__(self, rules: DeadlineRules, facts: Facts, auto: Facts):
-        self.rules, self.channel_class = rules, facts["channel_class"]
-        self.received, required = _dt(facts["received_at"]), _date(facts.get("required_date"))
-        self.intake_major = facts.get("severity") == MAJOR
+        self.rules, self.policy, self.channel_class = rules, rules.policy, facts["channel_class"]
+        self.received, self.required = _dt(facts["received_at"]), _date(facts.get("required_date"))
+        self.intake_tier: str = facts.get("severity") or self.policy.minor_tier
         self.suspected_at = min((_dt(reason["since"]) for reason in auto.values()), default=None)
         self.feedback: Facts = {}           # the latest feedback so far
         self.appeal: Facts | None = None    # the latest ruling so far
-        self.met: dict[str, str] = {}
+        self.met: dict[str, datetime] = {}
         self.late: list[str] = []
         self.notes: list[str] = []
+        self.events: dict[str, datetime] = {"received": self.received}   # first moment of each event
+        self.recurring: dict[str, Recurring] = {}
         self.status, self.evaluation, self.judged = "待调查", None, None
-        self.deadlines = rules.intake(self.channel_class, MAJOR if self.intake_major else MINOR, self.received,
-                                      required)
-
-        def intake_due(stage: str) -> DueFrom:
-            return lambda severity, start: getattr(rules.intake(self.channel_class, severity, start, required), stage)
-
-        # stage -> (start, severity -> due from start): how to recompute an open stage when 重大 applies
+        self.deadlines = rules.intake(self.channel_class, self.intake_tier, self.received, self.required)
+        # stage -> (start, tier -> due from start): how to recompute an open stage when 重大 applies
         self.basis: dict[str, tuple[datetime, DueFrom]] = {
-            stage: (self.received, intake_due(stage)) for stage in ("investigation", "handling")}
-        if self.suspected_at and not self.intake_major:
+            stage: (self.received, self._intake_due(stage)) for stage in self._chained()}
+        if self.suspected_at and not self.policy.is_major(self.intake_tier):
             self._raise(self.suspected_at)
+        self._open_generic()
 
-    # --- severity ----------------------------------------------------------------------------
+    def _intake_due(self, stage: str) -> DueFrom:
+        return lambda tier, start: self.rules.intake(self.channel_class, tier, start, self.required).get(stage)
+
+    def _chained(self) -> list[str]:
+        """The stages known from receipt: counted from it, or from such a stage's deadline."""
+        chained: list[str] = []
+        for stage in self.policy.stages:
+            if stage.recurring is None and (stage.start == "received" or stage.start[6:] in chained):
+                chained.append(stage.key)
+        return chained
+
+    # --- tier ----------------------------------------------------------------------------------
     def _ruled_class(self) -> str | None:
         return self.appeal["new_class"] if self.appeal and self.appeal["ruling"] == "变更" else None
 
-    def staff_major(self) -> bool:
+    def _minor(self) -> str:
+        return self.policy.minor_tier if self.policy.is_major(self.intake_tier) else self.intake_tier
+
+    def staff_tier(self) -> str:
+        """The staff's judgement: a ruling replaces the judgement appealed; else a major tier of the intake
+        or of the latest feedback; else the intake's tier."""
         ruled = self._ruled_class()
-        if ruled:                                   # the ruling replaces the judgement appealed
-            return ruled == MAJOR
-        return self.intake_major or self.feedback.get("severity") == MAJOR
+        if ruled:
+            return self.policy.major_tier if ruled == "重大" else self._minor()
+        judged: list[str] = [self.intake_tier, self.feedback.get("severity") or self.intake_tier]
+        return next((tier for tier in judged if self.policy.is_major(tier)), self.intake_tier)
 
     def responsibility(self) -> str | None:
         ruled = self._ruled_class()
@@ -151,69 +219,130 @@ class _Replay:
 
     def severity_at(self, moment: datetime) -> str:
         """For deadlines: staff judgement, or rules 8/9 suspected by then and not cleared by 非责任."""
+        staff = self.staff_tier()
+        if self.policy.is_major(staff):
+            return staff
         suspected = self.suspected_at is not None and self.suspected_at <= moment \
             and self.responsibility() != "非责任"
-        return MAJOR if self.staff_major() or suspected else MINOR
+        return self.policy.major_tier if suspected else staff
 
     def _raise(self, moment: datetime) -> None:
-        """重大 applies from `moment`: open stages take the major limits from then, never later."""
+        """A major tier applies from `moment`: open stages take its limits from then, never later."""
+        tier = self.severity_at(moment)
         for stage, (start, due_from) in self.basis.items():
-            due = getattr(self.deadlines, stage)
-            if due and stage not in self.met:
-                setattr(self.deadlines, stage, min(due, due_from(MAJOR, max(start, moment))))
+            due = self.deadlines.get(stage)
+            major = due_from(tier, max(start, moment))
+            if due and major and stage not in self.met:
+                self.deadlines.set(stage, min(due, major))
 
     def _judge(self, moment: datetime, change: Callable[[], None]) -> None:
         """Apply a new judgement (feedback, ruling) given at `moment`."""
         before = self.severity_at(moment)
         change()
-        if before == MINOR and self.severity_at(moment) == MAJOR:
+        if not self.policy.is_major(before) and self.policy.is_major(self.severity_at(moment)):
             self._raise(moment)
 
     def _schedule(self, stage: str, start: datetime, due_from: DueFrom) -> None:
-        """(Re)open a severity-bound stage counted from `start`."""
+        """(Re)open a tier-bound stage counted from `start`."""
         self.basis[stage] = (start, due_from)
-        setattr(self.deadlines, stage, due_from(self.severity_at(start), start))
+        self.deadlines.set(stage, due_from(self.severity_at(start), start))
         self.met.pop(stage, None)
 
     def _fix(self, stage: str, due: datetime | None) -> None:
-        """Set a deadline that no longer follows the severity (an approved date, a promised date)."""
+        """Set a deadline that no longer follows the tier (an approved date, a promised date)."""
         self.basis.pop(stage, None)
-        setattr(self.deadlines, stage, due)
+        self.deadlines.set(stage, due)
 
     # --- stages -------------------------------------------------------------------------------
     def _meet(self, stage: str, moment: datetime) -> None:
         """A stage fed back: lateness is judged against the deadline in force at that moment."""
         if stage in self.met:
             return
-        self.met[stage] = _iso(moment)
-        due = getattr(self.deadlines, stage)
+        self.met[stage] = moment
+        due = self.deadlines.get(stage)
         if due and moment > due and stage not in self.late:
             self.late.append(stage)
-            self.notes.append(f"{STAGE_NAMES[stage]}逾期：时限 {_when(due)}，反馈日期 {_when(moment)}，"
+            self.notes.append(f"{self.policy.stage_name(stage)}逾期：时限 {_when(due)}，反馈日期 {_when(moment)}，"
                               f"超出 {overrun(moment - due)}，计入考核（办法10.1备注）。")
 
     def _is_open(self, stage: str) -> bool:
-        return getattr(self.deadlines, stage) is not None and stage not in self.met
+        return self.deadlines.get(stage) is not None and stage not in self.met
+
+    def _due_from(self, stage: str) -> DueFrom:
+        return lambda tier, start: self.rules.due(self.channel_class, tier, stage, start)
 
     def _callback_from(self, handled: datetime) -> None:
-        self._schedule("callback", handled,
-                       lambda severity, start: self.rules.callback(self.channel_class, severity, start))
+        self._schedule("callback", handled, self._due_from("callback"))
 
     def _second_callback(self) -> None:
         """Seed 6.1: the callback after a plan is due one natural day after the promised date."""
-        self._fix("callback", self.deadlines.second_callback)
+        if self.policy.stage("callback"):
+            self._fix("callback", self.deadlines.second_callback)
         self.met.pop("callback", None)
+
+    # --- the policy's own stages ----------------------------------------------------------------
+    def _origin(self, stage: Stage) -> datetime | None:
+        kind, _, ref = stage.start.partition(":")
+        if kind == "stage":
+            return self.deadlines.get(ref)
+        return self.events.get(ref if kind == "event" else "received")
+
+    def _open_generic(self) -> None:
+        """Schedule each of the policy's own stages whose start is now known (once)."""
+        for stage in self.policy.stages:
+            origin = self._origin(stage)
+            if stage.builtin or origin is None or stage.key in self.basis or stage.key in self.recurring:
+                continue
+            if stage.recurring:
+                first = self.rules.due(self.channel_class, self.severity_at(origin), stage.key, origin)
+                if first is not None:
+                    self.recurring[stage.key] = Recurring(first, stage.recurring)
+            elif stage.key not in self.deadlines.extra:      # counted from an event or an event's stage
+                self._schedule(stage.key, origin, self._due_from(stage.key))
+
+    def _generic(self, kind: str, values: Facts) -> None:
+        """The form meets the policy's own stages it is named for; its dates are events."""
+        for key in KIND_BY_KEY[kind].date_fields:
+            if values.get(key):
+                self.events.setdefault(f"{kind}.{key}", _dt(values[key]))
+        for stage in self.policy.stages:
+            if stage.builtin or stage.met_by is None:
+                continue
+            by, date_field = stage.met_by
+            moment = self.events.get(date_field) if by == "event" else \
+                _dt(values[date_field]) if by == kind and values.get(date_field) else None
+            if moment is None:
+                continue
+            if stage.key in self.recurring:
+                self.recurring[stage.key].reports.append(moment)
+            elif self._is_open(stage.key) and moment >= (self._origin_moment(stage) or moment):
+                self._meet(stage.key, moment)
+        self._open_generic()
+
+    def _origin_moment(self, stage: Stage) -> datetime | None:
+        return self.basis[stage.key][0] if stage.key in self.basis else None
+
+    def finish(self) -> None:
+        """A recurring stage is owed until the result is fed back: its deadline is the first occurrence
+        not met, and it is met once every occurrence owed was."""
+        for key, recurring in self.recurring.items():
+            recurring.until = self.events.get("handled")
+            pending = recurring.pending()
+            self.deadlines.set(key, pending or recurring.first)
+            if pending is None:
+                self.met[key] = max(recurring.reports, default=recurring.first)
 
     # --- forms --------------------------------------------------------------------------------
     def step(self, entry: Facts) -> None:
         self.notes = []
         getattr(self, f"_{entry['kind']}")(entry["facts"], _dt(entry["arrived_at"]))
+        self._generic(entry["kind"], entry["facts"])
 
     def _intake(self, values: Facts, arrived: datetime) -> None:
-        for stage in UNIT_STAGES:
-            due = getattr(self.deadlines, stage)
+        for stage in self.policy.unit_stages:
+            due = self.deadlines.get(stage)
             if due and due < arrived and stage not in self.met:
-                self.notes.append(f"登记时{STAGE_NAMES[stage]}时限（{_when(due)}）已过：该环节将计为超时，"
+                self.notes.append(f"登记时{self.policy.stage_name(stage)}时限（{_when(due)}）已过：该环节将计为超时，"
                                   f"请承办单位尽快反馈。")
 
     def _feedback(self, values: Facts, arrived: datetime) -> None:
@@ -223,18 +352,21 @@ class _Replay:
         reviewed = bool(values.get("final_review"))
         if reviewed and self.judged is None:
             self.judged = arrived
+            self.events["judged"] = arrived
             self.deadlines.appeal = self.rules.appeal(self.channel_class, self.severity_at(arrived), arrived)
         first = "handling" not in self.met
         self._meet("handling", fed_back)            # a plan on time meets 处理反馈 as well (附件1 说明2)
         if values.get("completion") != "已办结":
             promised = _date(values.get("promised_date"))
             if first and promised:                   # a new plan opens 承诺办结
-                self.deadlines.promise = self.rules.promise(promised)
+                if self.policy.stage("promise"):
+                    self.deadlines.promise = self.rules.promise(promised)
                 self.met.pop("promise", None)
                 self._callback_from(fed_back)        # the first callback, about the plan
             self.status = "处理中" if reviewed else "待审核"
             return
-        if first:
+        self.events.setdefault("handled", fed_back)
+        if first or not self.policy.stage("promise"):   # without a promise stage the result's callback follows it
             self._callback_from(fed_back)
         elif self._is_open("promise"):
             self._meet("promise", fed_back)
@@ -252,7 +384,7 @@ class _Replay:
         elif self.evaluation == "不满意":            # seed 6.3: back to the unit for handling
             self.met.pop("handling")
             self._schedule("handling", called,
-                           lambda severity, start: self.rules.reopened(self.channel_class, severity, start))
+                           lambda tier, start: self.rules.reopened(self.channel_class, tier, start))
             if self._is_open("promise"):
                 self.deadlines.promise = None
             self._fix("callback", None)
@@ -261,7 +393,7 @@ class _Replay:
         elif self._is_open("promise"):               # the plan's callback; the second follows the promise
             self._second_callback()
         else:
-            self.met["callback"] = _iso(called)
+            self.met["callback"] = called
             self.status = "已办结" if self.status == "待回访" else self.status
 
     def _extension(self, values: Facts, arrived: datetime) -> None:
@@ -274,15 +406,15 @@ class _Replay:
         assert extend_to is not None                # 申请延期至 is required: the form is refused without it
         extended = datetime.combine(extend_to, self.rules.policy.end_of_day)
         moved, passed = [], []
-        for stage in UNIT_STAGES:
-            due = getattr(self.deadlines, stage)
-            if due is None or stage in self.met:
+        for stage in self.policy.unit_stages:
+            due = self.deadlines.get(stage)
+            if due is None or stage in self.met or stage in self.recurring:     # a report is owed every period
                 continue
             if due < arrived:
-                passed.append(f"{STAGE_NAMES[stage]}（{_when(due)}）")
+                passed.append(f"{self.policy.stage_name(stage)}（{_when(due)}）")
             elif extended > due:
                 self._fix(stage, extended)
-                moved.append(STAGE_NAMES[stage])
+                moved.append(self.policy.stage_name(stage))
         if moved:
             self.notes.append(f"已延期至 {_when(extended)}：{'、'.join(moved)}。")
         if passed:

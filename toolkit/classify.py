@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 from .journal import Journal
-from .policy import Policy
+from .policy import Classification, Policy
 
 SEED_RULES = {
     1: "因服务不当导致安全事故或财产损失", 2: "以辱骂、殴打等恶劣方式对待客户",
@@ -85,22 +85,22 @@ def _apply(journal: Journal, rule: int, peers: list[dict[str, Any]], found: dict
     return changed
 
 
-def _repeat_group(journal: Journal, key: str, settings: dict[str, Any]) -> list[str]:
+def _repeat_group(journal: Journal, key: str, settings: Classification) -> list[str]:
     peers = journal.peers("customer_key", key)
-    found = repeat_customer([(p["number"], _moment(p["received_at"])) for p in peers], settings["repeat_window_days"])
+    found = repeat_customer([(p["number"], _moment(p["received_at"])) for p in peers], settings.repeat_window_days)
     return _apply(journal, 8, peers, found)
 
 
-def _cluster_group(journal: Journal, key: str, settings: dict[str, Any]) -> list[str]:
+def _cluster_group(journal: Journal, key: str, settings: Classification) -> list[str]:
     peers = journal.peers("target_key", key)
     found = cluster([(p["number"], _moment(p["received_at"]), p["customer_key"] or p["number"]) for p in peers],
-                    settings["cluster_hours"], settings["cluster_people"])
+                    settings.cluster_hours, settings.cluster_people)
     return _apply(journal, 9, peers, found)
 
 
 def reclassify(journal: Journal, number: str, policy: Policy) -> list[str]:
     """Recompute rules 8 and 9 around one case; returns the numbers whose reasons changed."""
-    settings = policy.section("classification")
+    settings = policy.classification
     case = journal.case(number)
     changed = []
     if case["customer_key"]:
@@ -112,7 +112,7 @@ def reclassify(journal: Journal, number: str, policy: Policy) -> list[str]:
 
 def reclassify_all(journal: Journal, policy: Policy) -> None:
     """Rules 8 and 9 over every customer and every target once (the rebuild's pass)."""
-    settings = policy.section("classification")
+    settings = policy.classification
     for key in journal.distinct_keys("customer_key"):
         _repeat_group(journal, key, settings)
     for key in journal.distinct_keys("target_key"):

@@ -24,7 +24,7 @@ from .errors import (
 )
 from .paths import workspace_policy
 from .period import BadMonth, month_bounds
-from .policy import SEVERITIES, load_policy
+from .policy import load_policy, shipped_policies
 from .results import Result
 from .watcher import Watcher, configure_logging
 from .workspace import Workspace, default_root
@@ -63,14 +63,26 @@ def _internal_error(exc: BaseException) -> str:
     return f"内部错误（{type(exc).__name__}）：操作未完成，已写入的内容不受影响。{where}，请发给维护人员。"
 
 
-FAILURES = ((ConfigError, "配置错误", 2), (BadArgument, "用法错误", 2), (WorkspaceUnavailable, "工作区错误", 2),
+FAILURES = ((ConfigError, "配置错误", 2), (WorkspaceUnavailable, "工作区错误", 2),
             (FormRefused, "错误", 1),
             (ToolkitError, "错误", 2))      # the first that matches: heading and exit code
+
+
+class TousuCommand(click.Command):
+    """A value on the command line the library cannot understand is a usage error of this command:
+    click prints the command's usage line and the Chinese reason, exit 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BadArgument as exc:
+            raise click.UsageError(str(exc), ctx) from None
 
 
 class Tousu(click.Group):
     """Translates every failure into a Chinese message and an exit code, in one place: a refused input 1;
     usage, configuration or workspace problems 2. No command prints a Python traceback."""
+    command_class = TousuCommand
 
     def invoke(self, ctx):
         try:
@@ -125,13 +137,15 @@ def main():
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--policy", "policy_name", default=None, type=click.Choice(sorted(shipped_policies())),
+              help="按其他制度的策略建立工作区（templates/policies/ 中的编号，如 003）；不给则用默认策略。")
 @json_option
-def init(directory, as_json):
+def init(directory, policy_name, as_json):
     """创建工作区目录结构（inbox、archive、rejected 等）。
 
-    例：tousu init 投诉共享
+    例：tousu init 投诉共享；tousu init 科技馆投诉 --policy 003
     """
-    _show(commands.init(directory), as_json)
+    _show(commands.init(directory, policy_name), as_json)
 
 
 @main.command()
@@ -161,7 +175,7 @@ def check(files, workspace, as_json):
 
 @main.command()
 @click.option("--channel", required=True, help="受理渠道，如 客服热线、XX能源服务质量监督热线批转。")
-@click.option("--severity", required=True, type=click.Choice(SEVERITIES), help="投诉性质：重大 或 非重大。")
+@click.option("--severity", required=True, help="投诉性质：策略中的等级之一（默认策略：重大 或 非重大）。")
 @click.option("--received", required=True, help="受理时间，如 \"2026-11-20 15:30\"。")
 @click.option("--required-date", default=None, help="要求办结日期（政府/媒体/主管部门批转时）。")
 @workspace_option

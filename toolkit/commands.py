@@ -12,7 +12,7 @@ from .errors import BadArgument
 from .forms.values import ValueIssue, parse_datetime
 from .notices import find_overdue, issue_notices, listing_warnings
 from .paths import SAMPLES
-from .policy import REQUIRED_DATE, Policy
+from .policy import REQUIRED_DATE, Policy, adopt_policy
 from .process import check as check_file
 from .report import write_report, write_score_sheet
 from .results import (
@@ -45,8 +45,11 @@ def moment(text: str | None, clock: Clock, what: str = "时间") -> datetime:
         raise BadArgument(f"{what}「{text}」无法识别：{issue}") from None
 
 
-def init(directory: Path) -> InitResult:
+def init(directory: Path, policy_name: str | None = None) -> InitResult:
+    """Create the workspace; with `policy_name`, start it under a shipped policy (templates/policies/)."""
     ws = Workspace.open(directory)
+    if policy_name:
+        adopt_policy(ws.root, policy_name)
     with ws.locked():                           # creates the journal's schema and the archive counters
         pass
     return InitResult(ws.root, ws.journal_path)
@@ -61,14 +64,17 @@ def check(policy: Policy, files: list[Path], clock: Clock) -> ReceiptsResult:
     return ReceiptsResult([check_file(path, policy, clock) for path in files])
 
 
-def due(policy: Policy, channel: str, severity: str, received: str, required_date: str | None,
+def due(policy: Policy, channel: str, tier: str, received: str, required_date: str | None,
         clock: Clock) -> DueResult:
+    if tier not in policy.tier_names:
+        raise BadArgument(f"投诉性质「{tier}」不在本工作区策略的等级之中；可选：{'、'.join(policy.tier_names)}。")
     start = moment(received, clock, "受理时间")
     required = moment(required_date, clock, "要求办结日期").date() if required_date else None
     channel_class, _ = policy.channel_class(channel)
-    deadlines = DeadlineRules(policy).intake(channel_class, severity, start, required)
-    fallback = required is None and policy.limit(channel_class, severity, "investigation") == REQUIRED_DATE
-    return DueResult(channel_class, severity, start, deadlines, policy.fallback_class if fallback else None)
+    deadlines = DeadlineRules(policy).intake(channel_class, tier, start, required)
+    fallback = required is None and policy.limit(channel_class, tier, "investigation") == REQUIRED_DATE
+    return DueResult(channel_class, tier, start, deadlines, policy.fallback_class if fallback else None,
+                     policy.stage_names)
 
 
 def rebuild(ws: Workspace, clock: Clock) -> RebuildResult:
@@ -88,7 +94,7 @@ def score(ws: Workspace, month: str, clock: Clock) -> ScoreResult:
 
 def overdue(ws: Workspace, as_of: str | None, notices: bool, clock: Clock) -> OverdueResult:
     when = moment(as_of, clock)
-    items = find_overdue(ws.journal, when)
+    items = find_overdue(ws.journal, when, ws.policy)
     if notices:
         with ws.locked():
             issue_notices(ws, items, when, clock.now())

@@ -2,7 +2,8 @@
 its 投诉编号 and are checked against it — copied fields, dates, the appeal window."""
 from datetime import datetime, time
 
-from .deadlines import STAGE_NAMES, UNIT_STAGES, Deadlines
+from .cases import CaseState
+from .deadlines import Deadlines
 from .errors import FormRefused
 from .forms.kinds import CLOCK_SKEW
 from .forms.labels import normalise
@@ -51,41 +52,43 @@ def _check_dates(reading, case: dict, arrived_at: datetime) -> None:
         reading.add(defect(label, where, f"{label}晚于表单送达时间（{arrived_at:%Y-%m-%d %H:%M}），请核对。"))
 
 
-def _check_appeal_window(reading, case: dict) -> None:
-    due = case["state"].get("deadlines", {}).get("appeal")
+def _check_appeal_window(reading, state: CaseState, policy) -> None:
+    due = state.deadlines.appeal
     label, where = reading.label("appeal_date"), reading.where("appeal_date")
     if not due:
         raise FormRefused([error(label, where, "该投诉尚未反馈终审判定结果，暂不能申诉；请在收到判定结果后提交。")])
-    if reading.value("appeal_date") > datetime.fromisoformat(due):
-        raise FormRefused([error(label, where, f"申诉日期已超过申诉时限（{due.replace('T', ' ')}），"
+    if reading.value("appeal_date") > due:
+        window = policy.stage_name("appeal")
+        raise FormRefused([error(label, where, f"申诉日期已超过{window}时限（{due:%Y-%m-%d %H:%M}），"
                                                f"按办法第7.2条逾期不予受理。")])
 
 
-def _check_extension_in_time(reading, case: dict, arrived_at: datetime) -> None:
+def _check_extension_in_time(reading, state: CaseState, policy, arrived_at: datetime) -> None:
     """SPEC §5: an extension filed after a deadline it would move is accepted with a defect; that
     stage stays late (cases.derive moves only what is still open and not yet passed)."""
-    state = case["state"]
-    passed = [(stage, due) for stage, due in state.get("deadlines", {}).items()
-              if stage in UNIT_STAGES and due and stage not in state.get("met", {})
-              and datetime.fromisoformat(due) < arrived_at]
+    passed = state.overdue(arrived_at, policy.unit_stages)
     if passed:
-        stages = "、".join(f"{STAGE_NAMES[s]}（{due[:16].replace('T', ' ')}）" for s, due in passed)
+        stages = "、".join(f"{policy.stage_name(s)}（{due:%Y-%m-%d %H:%M}）" for s, due in passed)
         reading.add(defect(reading.label("extend_to"), reading.where("extend_to"),
                            f"延期申请在时限已过之后才提交：{stages}。已受理，但该环节不予延期，仍计为超时；"
                            f"延期须在时限届满前申请。"))
 
 
-def register_followup(journal, pattern, assessment: Assessment, reading, arrived_at) -> tuple[str, int]:
+# What a follow-up kind checks against its case before it is filed (beyond copies and dates).
+CASE_CHECKS = {"appeal": lambda reading, state, policy, arrived: _check_appeal_window(reading, state, policy),
+               "extension": _check_extension_in_time}
+
+
+def register_followup(journal, policy, assessment: Assessment, reading, arrived_at) -> tuple[str, int]:
     number = assessment.stated_number
     case = journal.case(number)
     if case is None:
         raise FormRefused([error("投诉编号", reading.where("number"),
                                  f"投诉编号「{number}」没有对应的受理记录，请核对编号（见受理回执），"
                                  f"或先提交客户投诉受理记录单。")])
-    if reading.kind.key == "appeal":
-        _check_appeal_window(reading, case)
-    if reading.kind.key == "extension":
-        _check_extension_in_time(reading, case, arrived_at)
+    check = CASE_CHECKS.get(reading.kind.key)
+    if check:
+        check(reading, CaseState.from_json(case["state"]), policy, arrived_at)
     _compare_copies(reading, case["facts"])
     _check_dates(reading, case, arrived_at)
     return number, journal.next_version(number, assessment.kind)

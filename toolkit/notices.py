@@ -11,13 +11,13 @@ from functools import partial
 
 from docxtpl import DocxTemplate
 
-from .deadlines import STAGE_NAMES, UNIT_STAGES
+from .cases import CaseState
 from .errors import FutureNotice
 from .files import write_atomically
 from .paths import TEMPLATES
+from .policy import Policy, load_policy
 
 TEMPLATE = TEMPLATES / "附件4 投诉处理督办通知单.docx"
-WINDOWS = ("appeal",)            # a deadline that closes a right (申诉期限), not a duty: never overdue
 NO_UNIT = "未指定承办单位（请服务管理办公室指定）"
 # Characters of 投诉内容 on the page: ~17 lines of a 16 cm cell at 12 pt, counting every character as a
 # full-width one (a Latin "W" or "m" is nearly as wide as a Chinese character in most fonts).
@@ -34,35 +34,43 @@ class Overdue:
     unit: str | None
     notice: str | None = None
     new: bool = False            # the notice was rendered by this run
+    name: str = ""               # the stage as the policy names it (「进展反馈（第2次）」 for an occurrence)
+    owed: bool = True            # the unit owes it: a notice goes to the unit
 
     def to_json(self) -> dict:
-        return asdict(self)
+        """The listing's JSON (SPEC §10): the stage by its key, not its name."""
+        return {k: v for k, v in asdict(self).items() if k not in ("name", "owed")}
 
 
-def find_overdue(journal, as_of: datetime) -> list[Overdue]:
+def find_overdue(journal, as_of: datetime, policy: Policy | None = None) -> list[Overdue]:
     """Every stage of every case that is not met and whose deadline passed before `as_of`, in the
-    order of the case's deadlines (both 调查反馈 and 处理反馈 when nothing came back)."""
+    order of the case's deadlines (both 调查反馈 and 处理反馈 when nothing came back); each missed
+    occurrence of a recurring stage on its own. A window (申诉期限) or a stage no form meets is never
+    overdue. `policy`: the workspace's (the default policy's stages otherwise)."""
+    policy = policy or load_policy()
     found = []
     for case in journal.cases_received(datetime.min, as_of):
-        state = case["state"]
-        unit = state.get("unit")          # a policy unit or None (cases.derive), never an invented one
-        for stage, due in state["deadlines"].items():
-            if stage not in WINDOWS and stage not in state["met"] and due and datetime.fromisoformat(due) < as_of:
-                found.append(Overdue(case["number"], stage, due, unit))
+        state = CaseState.from_json(case["state"])
+        supervised = [key for key in state.deadlines.stages()
+                      if (stage := policy.stage(key)) and not stage.window and stage.met_by]
+        for key, due in state.overdue(as_of, supervised):
+            stage = policy.stage(key.partition("#")[0])
+            found.append(Overdue(case["number"], key, due.isoformat(timespec="seconds"), state.unit,
+                                 name=policy.stage_name(key), owed=bool(stage and stage.unit_owes)))
     return found
 
 
 def listing_warnings(overdue: list[Overdue]) -> list[str]:
     """Chinese sentences the listing shows below the items."""
-    unassigned = list(dict.fromkeys(item.number for item in overdue if not item.unit and item.stage in UNIT_STAGES))
+    unassigned = list(dict.fromkeys(item.number for item in overdue if not item.unit and item.owed))
     if not unassigned:
         return []
     return [(f"{'、'.join(unassigned)} 未指定承办单位：督办通知单无法送达具体单位，请服务管理办公室指定"
              f"（受理记录单的「承办单位」或反馈单的「责任部门」）。")]
 
 
-def notice_name(number: str, stage: str) -> str:
-    return f"{number}-督办通知单-{STAGE_NAMES[stage]}.docx"
+def notice_name(number: str, stage_name: str) -> str:
+    return f"{number}-督办通知单-{stage_name}.docx"
 
 
 def fit(text: str | None, budget: int, pointer: str = "……") -> str:
@@ -80,7 +88,7 @@ def _context(case: dict, feedback: dict, item: Overdue, folder: str, as_of: date
             "notice_date": as_of.date().isoformat(),
             "due_date": (as_of.date() + timedelta(days=notice_days)).isoformat(),
             "content": fit(facts.get("content"), CONTENT_CHARS, f"……（全文见投诉事件档案 {folder}/）"),
-            "stage": STAGE_NAMES[item.stage], "original_due": item.due.replace("T", " ")[:16],
+            "stage": item.name, "original_due": item.due.replace("T", " ")[:16],
             "unit": short(item.unit), "person": short(feedback.get("person"))}
 
 
@@ -90,14 +98,14 @@ def issue_notices(ws, overdue: list[Overdue], as_of: datetime, now: datetime) ->
     if as_of > now:
         raise FutureNotice(f"督办通知单是正式文件，不能按将来的时间生成：截至时间 {as_of:%Y-%m-%d %H:%M} 晚于现在"
                            f"（{now:%Y-%m-%d %H:%M}）。请到时再生成；只查看超时清单（不生成通知单）不受此限。")
-    notice_days = ws.policy.section("supervision")["notice_days"]
+    notice_days = ws.policy.notice_days
     journal = ws.journal
     for item in overdue:
-        if item.stage not in UNIT_STAGES:
+        if not item.owed:
             continue
         case = journal.case(item.number)
         folder = ws.case_folder(item.number, int(case["received_at"][:4]), int(case["received_at"][5:7]))
-        filed = folder / notice_name(item.number, item.stage)
+        filed = folder / notice_name(item.number, item.name)
         if not folder.is_dir():          # the case file is gone from the archive: `tousu verify` names it
             continue
         item.notice = ws.relative(filed)

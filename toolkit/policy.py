@@ -1,24 +1,53 @@
 """The policy: templates/policy.toml holds every default; a workspace's policy.toml overrides it
-key by key. A file that does not parse, an unknown key or a value of the wrong kind is a PolicyError
-that names the key (the CLI exits 2)."""
+key by key. The merged TOML is parsed once into frozen dataclasses; a file that does not parse, an
+unknown key or a value of the wrong kind is a PolicyError naming the file, the dotted key and (for a
+syntax error) the line (the CLI exits 2).
+
+The policy names its tiers (投诉性质: which labels mean each, which count as 重大) and its stages (name,
+start, the form date that meets it, whether the unit owes it, recurrence); the 附件3 table gives a limit
+per deadline class × tier × stage. A workspace file that declares its own [[tiers]] replaces the
+default's stages, deadline classes and channels (they are keyed by the default tiers); one that names its
+own [units] replaces the default's [unit_keywords]."""
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from .errors import PolicyError
-from .paths import DEFAULT_POLICY
+from .paths import DEFAULT_POLICY, TEMPLATES
 
-SEVERITIES = ("重大", "非重大")
-STAGES = ("investigation", "handling", "callback", "appeal")
 REQUIRED_DATE = "要求办结日期"
-# Tables whose keys are chosen by the office (new deadline classes, new channel classes).
-OPEN_TABLES = {("deadlines", "classes"), ("channels",), ("unit_keywords",), ("channel_aliases",)}
+NOT_APPLICABLE = "不适用"                # a stage that has no deadline for a tier
+SEVERITIES = ("重大", "非重大")          # the default policy's tiers (`tousu due --severity`)
+# Stages whose behaviour lives in cases._Replay (met by the feedback, reopening, extension, the promise
+# and its second callback, the appeal window), with the start each is fixed to (None: counted from receipt
+# or from another stage, as the policy says); any other stage is computed from its `from` and met by its
+# `met_by`.
+BUILTIN_STAGES = {"investigation": None, "handling": None, "promise": "event:promised",
+                  "callback": "event:handled", "appeal": "event:judged"}
+# Named events a stage may count from, besides "event:<form kind>.<date field>".
+EVENTS = ("handled", "judged", "promised")
+# Tables whose keys are chosen by the office (new deadline classes, channel classes, stages).
+OPEN_TABLES = {("deadlines", "classes"), ("channels",), ("unit_keywords",), ("channel_aliases",), ("stages",)}
+# An override of the key on the left replaces the default's tables on the right instead of merging.
+RESETS = {("tiers",): (("stages",), ("deadlines", "classes"), ("channels",)),
+          ("units", "names"): (("unit_keywords",),)}
+STAGE_KEYS = {"name", "from", "met_by", "unit_owes", "recurring"}
+TIER_KEYS = {"name", "labels", "major"}
+POLICIES = TEMPLATES / "policies"           # the shipped policies of other regulations (`tousu init --policy`)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(min|h|d)\s*$")
+# A 附件3 limit: days in the policy's calendar, a duration, or REQUIRED_DATE.
+Limit = int | timedelta | str
 
 
-def _load_toml(path: Path) -> dict:
+def _fail(source: Path, dotted: str, message: str) -> PolicyError:
+    return PolicyError(f"策略文件 {source} 中的键「{dotted}」{message}")
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
@@ -31,7 +60,7 @@ def _load_toml(path: Path) -> dict:
         raise PolicyError(f"无法读取策略文件 {path}：{exc}") from exc
 
 
-def _same_kind(default, value) -> bool:
+def _same_kind(default: object, value: object) -> bool:
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)
     if isinstance(default, (int, float)) and isinstance(value, (int, float)):
@@ -39,30 +68,55 @@ def _same_kind(default, value) -> bool:
     return type(default) is type(value)
 
 
-def _merge(default: dict, override: dict, source: Path, path: tuple = ()) -> dict:
+def _open(path: tuple[str, ...]) -> bool:
+    return path in OPEN_TABLES or path[:2] in OPEN_TABLES or path[:1] in OPEN_TABLES
+
+
+def _merge(default: dict[str, Any], override: dict[str, Any], source: Path,
+           path: tuple[str, ...] = ()) -> dict[str, Any]:
     merged = dict(default)
     for key, value in override.items():
         here = path + (key,)
-        dotted = ".".join(here)
         if key not in default:
-            if path in OPEN_TABLES or path[:2] in OPEN_TABLES:
+            if _open(path):
                 merged[key] = value
                 continue
-            raise PolicyError(f"策略文件 {source} 中的键「{dotted}」不存在。请检查拼写，"
-                              f"可用的键见 templates/policy.toml。")
+            raise _fail(source, ".".join(here), "不存在。请检查拼写，可用的键见 templates/policy.toml。")
         old = default[key]
         if isinstance(old, dict) and isinstance(value, dict):
             merged[key] = _merge(old, value, source, here)
-        elif path[:2] in OPEN_TABLES or path in OPEN_TABLES or _same_kind(old, value):
+        elif _open(path) or _same_kind(old, value):
             merged[key] = value
         else:
-            raise PolicyError(f"策略文件 {source} 中的键「{dotted}」取值类型不对：应为"
-                              f"{type(old).__name__}，实为 {value!r}。")
+            raise _fail(source, ".".join(here), f"取值类型不对：应为{type(old).__name__}，实为 {value!r}。")
     return merged
 
 
-def parse_limit(value, where: str):
-    """A 附件3 limit: int days, a duration string ("15min", "2h", "3d") or REQUIRED_DATE."""
+def _reset(default: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """The default without the tables an override's own RESETS key replaces."""
+    result = dict(default)
+    for key, tables in RESETS.items():
+        if _lookup(override, key) is None:
+            continue
+        for table in tables:
+            parent = result
+            for part in table[:-1]:
+                parent[part] = parent = dict(parent[part])
+            parent[table[-1]] = {}
+    return result
+
+
+def _lookup(raw: dict[str, Any], path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(raw, dict) or part not in raw:
+            return None
+        raw = raw[part]
+    return raw
+
+
+def parse_limit(value: object, where: str) -> Limit | None:
+    """A 附件3 limit: int days, a duration string ("15min", "2h", "3d"), REQUIRED_DATE, or None for
+    NOT_APPLICABLE."""
     if isinstance(value, bool):
         raise PolicyError(f"策略键「{where}」取值无效：{value!r}")
     if isinstance(value, int) and value >= 0:
@@ -70,90 +124,187 @@ def parse_limit(value, where: str):
     if isinstance(value, str):
         if value == REQUIRED_DATE:
             return value
-        match = _DURATION.match(value)
-        if match:
-            amount, unit = float(match.group(1)), match.group(2)
-            if unit == "d" and amount.is_integer():
-                return int(amount)
-            return timedelta(minutes=amount) if unit == "min" else timedelta(hours=amount) \
-                if unit == "h" else timedelta(days=amount)
+        if value == NOT_APPLICABLE:
+            return None
+        duration = parse_duration(value)
+        if duration is not None:
+            return int(duration.days) if duration == timedelta(days=duration.days) and value.strip()[-1] == "d" \
+                else duration
     raise PolicyError(f"策略键「{where}」取值无效：{value!r}。应为天数（整数）、时长（如 \"30min\"、"
-                      f"\"2h\"）或 \"{REQUIRED_DATE}\"。")
+                      f"\"2h\"）、\"{REQUIRED_DATE}\" 或 \"{NOT_APPLICABLE}\"。")
 
 
-def _dates(values, where: str) -> frozenset:
-    try:
-        return frozenset(date.fromisoformat(v) for v in values)
-    except (TypeError, ValueError) as exc:
-        raise PolicyError(f"策略键「{where}」应为 \"YYYY-MM-DD\" 形式的日期列表：{exc}") from exc
+def parse_duration(text: str) -> timedelta | None:
+    match = _DURATION.match(text)
+    if not match:
+        return None
+    amount, unit = float(match.group(1)), match.group(2)
+    return timedelta(minutes=amount) if unit == "min" else timedelta(hours=amount) if unit == "h" \
+        else timedelta(days=amount)
+
+
+# ------------------------------------------------------------------ the typed policy
+@dataclass(frozen=True)
+class Tier:
+    name: str                           # 投诉性质 as the clerk reads it (重大, 紧急, 一般 …)
+    labels: tuple[str, ...]             # texts the intake may tick or choose that mean this tier
+    major: bool                         # counts as 重大 for scoring and rules 8/9
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str                            # JSON key ("investigation", "progress")
+    name: str                           # Chinese name on receipts, ledgers, notices, 月报
+    start: str                          # "received" | "stage:<key>" | "event:<event or kind.field>"
+    met_by: tuple[str, str] | None      # (form kind, its date field) that meets it, or ("event", "handled")
+    unit_owes: bool                     # supervised by notices and charged as late
+    recurring: timedelta | None = None  # due again every period until the case is closed
+
+    @property
+    def builtin(self) -> bool:
+        return self.key in BUILTIN_STAGES
+
+    @property
+    def window(self) -> bool:
+        """A deadline that closes a right (the appeal window), never overdue."""
+        return self.key == "appeal"
+
+
+@dataclass(frozen=True)
+class DeadlineSettings:
+    calendar: str                       # "natural" | "working"
+    end_of_day: time
+    unknown_channel_class: str
+    fallback_class: str
+    classes: Mapping[str, Mapping[str, Mapping[str, Limit | None]]]   # class -> tier -> stage -> limit
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+    years: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Classification:
+    repeat_window_days: int
+    cluster_hours: int
+    cluster_people: int
 
 
 @dataclass(frozen=True)
 class Policy:
-    raw: dict
-
-    # --- numbering -------------------------------------------------------------------------
-    @property
-    def number_pattern(self) -> str:
-        return self.raw["numbering"]["pattern"]
+    number_pattern: str
+    tiers: tuple[Tier, ...]
+    stages: tuple[Stage, ...]
+    deadlines: DeadlineSettings
+    channels: Mapping[str, tuple[str, ...]]
+    calendar: CalendarSettings
+    classification: Classification
+    major_points: float                 # [scoring]
+    notice_days: int                    # [supervision]
+    settle_seconds: float               # [watch]
+    rescan_seconds: float
+    journal_path: str                   # [journal] path
+    units: tuple[str, ...]
+    unit_keywords: Mapping[str, tuple[str, ...]]
+    channel_aliases: Mapping[str, tuple[str, ...]]
 
     # --- deadlines and channels --------------------------------------------------------------
     @property
     def calendar_mode(self) -> str:
-        return self.raw["deadlines"]["calendar"]
+        return self.deadlines.calendar
 
     @property
     def end_of_day(self) -> time:
-        return time.fromisoformat(self.raw["deadlines"]["end_of_day"])
+        return self.deadlines.end_of_day
 
-    def limit(self, channel_class: str, severity: str, stage: str):
-        where = f"deadlines.classes.{channel_class}.{severity}.{stage}"
-        return parse_limit(self.raw["deadlines"]["classes"][channel_class][severity][stage], where)
+    @property
+    def fallback_class(self) -> str:
+        """The deadline class whose limits stand in for "要求办结日期" when a form carries no such date."""
+        return self.deadlines.fallback_class
+
+    def limit(self, channel_class: str, tier: str, stage: str) -> Limit | None:
+        """The 附件3 limit; None when the stage does not apply to the tier ("不适用") or is not the
+        policy's. A tier the policy no longer names (a case taken under another policy) counts as the
+        policy's minor tier."""
+        row = self.deadlines.classes[channel_class]
+        return (row.get(tier) or row[self.minor_tier]).get(stage)
 
     def channel_class(self, channel: str) -> tuple[str, bool]:
         """(deadline class, whether the channel was recognised) for a 受理渠道 text."""
         from .forms.labels import normalise
         text = normalise(channel)
         best, best_len = None, 0
-        for cls, keywords in self.raw["channels"].items():
+        for cls, keywords in self.channels.items():
             for keyword in keywords:
                 key = normalise(keyword)
                 if key and key in text and len(key) > best_len:
                     best, best_len = cls, len(key)
         if best is None:
-            return self.raw["deadlines"]["unknown_channel_class"], False
+            return self.deadlines.unknown_channel_class, False
         return best, True
 
     def channel_names(self) -> list[str]:
-        return [k for keywords in self.raw["channels"].values() for k in keywords]
+        return [k for keywords in self.channels.values() for k in keywords]
+
+    # --- tiers and stages ------------------------------------------------------------------------
+    @property
+    def tier_names(self) -> tuple[str, ...]:
+        return tuple(tier.name for tier in self.tiers)
+
+    @property
+    def major_tier(self) -> str:
+        """The tier a case takes when it becomes major (rules 8/9, a ticked 重大情形): the first major one."""
+        return next(tier.name for tier in self.tiers if tier.major)
+
+    @property
+    def minor_tier(self) -> str:
+        """The tier of an intake that names none: the last one that is not major."""
+        return [tier.name for tier in self.tiers if not tier.major][-1]
+
+    def is_major(self, tier: str | None) -> bool:
+        return any(t.name == tier and t.major for t in self.tiers)
+
+    def stage(self, key: str) -> Stage | None:
+        return next((stage for stage in self.stages if stage.key == key), None)
+
+    def stage_name(self, key: str) -> str:
+        """The Chinese name of a stage; an occurrence of a recurring stage ("progress#2") is 「…（第2次）」."""
+        base, _, nth = key.partition("#")
+        stage = self.stage(base)
+        name = stage.name if stage else base
+        return f"{name}（第{nth}次）" if nth else name
+
+    @property
+    def stage_names(self) -> dict[str, str]:
+        return {stage.key: stage.name for stage in self.stages}
+
+    @property
+    def unit_stages(self) -> tuple[str, ...]:
+        return tuple(stage.key for stage in self.stages if stage.unit_owes)
 
     # --- calendar ------------------------------------------------------------------------------
     @property
-    def extra_holidays(self) -> frozenset:
-        return _dates(self.raw["calendar"]["holidays"], "calendar.holidays")
+    def extra_holidays(self) -> frozenset[date]:
+        return self.calendar.holidays
 
     @property
-    def extra_workdays(self) -> frozenset:
-        return _dates(self.raw["calendar"]["workdays"], "calendar.workdays")
+    def extra_workdays(self) -> frozenset[date]:
+        return self.calendar.workdays
 
     @property
-    def complete_years(self) -> frozenset:
-        return frozenset(int(y) for y in self.raw["calendar"]["years"])
+    def complete_years(self) -> frozenset[int]:
+        return self.calendar.years
 
-    # --- other sections --------------------------------------------------------------------------
-    @property
-    def units(self) -> list[str]:
-        return list(self.raw["units"]["names"])
-
-    def section(self, name: str) -> dict:
-        return self.raw[name]
-
+    # --- names ---------------------------------------------------------------------------------
     def channel_name(self, text: str | None) -> str:
         """The 受理渠道 a text counts as: the canonical name of [channel_aliases] whose name or alias it
         equals (spaces and full-width forms aside), else the text itself ("" for none)."""
         from .forms.labels import normalise
         key = normalise(text)
-        for name, aliases in self.raw["channel_aliases"].items():
+        for name, aliases in self.channel_aliases.items():
             if key in {normalise(name), *map(normalise, aliases)}:
                 return name
         return (text or "").strip()
@@ -164,66 +315,209 @@ class Policy:
         from .forms.labels import normalise
         target, best, best_len = normalise(text), None, 0
         for unit in self.units:
-            for keyword in (unit, *self.raw["unit_keywords"].get(unit, ())):
+            for keyword in (unit, *self.unit_keywords.get(unit, ())):
                 key = normalise(keyword)
                 if key and key in target and len(key) > best_len:
                     best, best_len = unit, len(key)
         return best
 
-    @property
-    def fallback_class(self) -> str:
-        """The deadline class whose limits stand in for "要求办结日期" when a form carries no such date."""
-        return self.raw["deadlines"]["fallback_class"]
 
+# ------------------------------------------------------------------ parsing the merged TOML
+class _Parser:
+    def __init__(self, raw: dict[str, Any], source: Path):
+        self.raw, self.source = raw, source
 
-def _validate(raw: dict, source: Path) -> None:
-    if raw["deadlines"]["calendar"] not in ("natural", "working"):
-        raise PolicyError(f"策略文件 {source} 中的键「deadlines.calendar」只能是 \"natural\" 或 "
-                          f"\"working\"，实为 {raw['deadlines']['calendar']!r}。")
-    classes = raw["deadlines"]["classes"]
-    for cls, table in classes.items():
-        for severity in SEVERITIES:
-            for stage in STAGES:
-                try:
-                    value = table[severity][stage]
-                except (KeyError, TypeError):
-                    raise PolicyError(f"策略文件 {source} 缺少键「deadlines.classes.{cls}.{severity}."
-                                      f"{stage}」。") from None
-                parse_limit(value, f"deadlines.classes.{cls}.{severity}.{stage}")
-    for cls, keywords in raw["channels"].items():
-        if cls not in classes:
-            raise PolicyError(f"策略文件 {source} 中的渠道类别「channels.{cls}」在 deadlines.classes "
-                              f"中没有对应的时限表。")
-        if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
-            raise PolicyError(f"策略文件 {source} 中的键「channels.{cls}」应为文字列表。")
-    if raw["deadlines"]["unknown_channel_class"] not in classes:
-        raise PolicyError(f"策略文件 {source} 中的键「deadlines.unknown_channel_class」不是已定义的时限类别。")
-    fallback = raw["deadlines"]["fallback_class"]
-    if fallback not in classes or any(parse_limit(classes[fallback][s][stage], "") == REQUIRED_DATE
-                                      for s in SEVERITIES for stage in STAGES):
-        raise PolicyError(f"策略文件 {source} 中的键「deadlines.fallback_class」应为以天数或时长计的时限类别"
-                          f"（不能是按\"{REQUIRED_DATE}\"计的类别），实为 {fallback!r}。")
-    try:
-        time.fromisoformat(raw["deadlines"]["end_of_day"])
-    except ValueError:
-        raise PolicyError(f"策略文件 {source} 中的键「deadlines.end_of_day」应为 \"HH:MM:SS\"。") from None
-    _dates(raw["calendar"]["holidays"], "calendar.holidays")
-    _dates(raw["calendar"]["workdays"], "calendar.workdays")
-    for unit, keywords in raw["unit_keywords"].items():
-        if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
-            raise PolicyError(f"策略文件 {source} 中的键「unit_keywords.{unit}」应为文字列表。")
-        if keywords and unit not in raw["units"]["names"]:
-            raise PolicyError(f"策略文件 {source} 中的键「unit_keywords.{unit}」不是 [units] names 中的单位；"
-                              f"请改为单位名单中的名称（不再使用的单位可设为 []）。")
-    if "{seq" not in raw["numbering"]["pattern"]:
-        raise PolicyError(f"策略文件 {source} 中的键「numbering.pattern」必须含有 {{seq}} 序号。")
+    def fail(self, dotted: str, message: str) -> PolicyError:
+        return _fail(self.source, dotted, message)
+
+    def texts(self, value: object, dotted: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+            raise self.fail(dotted, "应为文字列表。")
+        return tuple(value)
+
+    def dates(self, dotted: str) -> frozenset[date]:
+        try:
+            return frozenset(date.fromisoformat(v) for v in _lookup(self.raw, tuple(dotted.split("."))))
+        except (TypeError, ValueError) as exc:
+            raise self.fail(dotted, f"应为 \"YYYY-MM-DD\" 形式的日期列表：{exc}") from exc
+
+    def tiers(self) -> tuple[Tier, ...]:
+        tiers = []
+        for index, table in enumerate(self.raw["tiers"]):
+            where = f"tiers[{index}]"
+            if not isinstance(table, dict) or set(table) - TIER_KEYS or not isinstance(table.get("name"), str):
+                raise self.fail(where, f"应为含 name（文字）、labels（文字列表）、major（true/false）的表，"
+                                       f"实为 {table!r}。")
+            major = table.get("major", False)
+            if not isinstance(major, bool):
+                raise self.fail(f"{where}.major", f"应为 true 或 false，实为 {major!r}。")
+            labels = self.texts(table.get("labels", [table["name"]]), f"{where}.labels")
+            tiers.append(Tier(table["name"], tuple(dict.fromkeys((table["name"], *labels))), major))
+        names = [tier.name for tier in tiers]
+        if len(set(names)) != len(names) or not any(t.major for t in tiers) or all(t.major for t in tiers):
+            raise self.fail("tiers", "应列出名称互不相同的投诉性质，其中至少一个 major = true、一个 major = false。")
+        return tuple(tiers)
+
+    def stage(self, key: str, table: object) -> Stage:
+        where = f"stages.{key}"
+        if not key.isidentifier():
+            raise self.fail(where, "的环节键只能由英文字母、数字和下划线组成（如 progress）。")
+        if not isinstance(table, dict) or not isinstance(table.get("name"), str):
+            raise self.fail(where, "应为含 name（环节中文名称）的表。")
+        unknown = set(table) - STAGE_KEYS
+        if unknown:
+            raise self.fail(f"{where}.{sorted(unknown)[0]}", f"不存在。环节可用的键：{'、'.join(sorted(STAGE_KEYS))}。")
+        start = table.get("from", "received")
+        if not isinstance(start, str) or not (start == "received" or start.startswith(("stage:", "event:"))):
+            raise self.fail(f"{where}.from", f"应为 \"received\"、\"stage:<环节>\" 或 \"event:<事件>\"，"
+                                             f"实为 {start!r}。")
+        fixed = BUILTIN_STAGES.get(key)
+        if (fixed and start != fixed) or (key in BUILTIN_STAGES and not fixed and start.startswith("event:")):
+            allowed = f"\"{fixed}\"" if fixed else "\"received\" 或 \"stage:<环节>\""
+            raise self.fail(f"{where}.from", f"是内置环节，起算应为 {allowed}。")
+        met_by = table.get("met_by")
+        if isinstance(met_by, str) and met_by in ("event:handled", "event:judged"):
+            met_by = met_by.replace(":", ".")
+        elif met_by is not None and (not isinstance(met_by, str) or met_by.count(".") != 1):
+            raise self.fail(f"{where}.met_by", f"应为 \"表单.日期字段\"（如 \"feedback.feedback_date\"），"
+                                               f"实为 {met_by!r}。")
+        owes = table.get("unit_owes", False)
+        if not isinstance(owes, bool):
+            raise self.fail(f"{where}.unit_owes", f"应为 true 或 false，实为 {owes!r}。")
+        recurring = table.get("recurring")
+        period = parse_duration(recurring) if isinstance(recurring, str) else None
+        if recurring is not None and not period:
+            raise self.fail(f"{where}.recurring", f"应为时长（如 \"24h\"），实为 {recurring!r}。")
+        split = tuple(met_by.split(".")) if met_by else None
+        return Stage(key, table["name"], start, (split[0], split[1]) if split else None, owes, period)
+
+    def stages(self) -> tuple[Stage, ...]:
+        from .forms.kinds import KINDS
+        dated = [f"{kind.key}.{key}" for kind in KINDS for key in kind.date_fields]
+        stages = tuple(self.stage(key, table) for key, table in self.raw["stages"].items())
+        keys: list[str] = []
+        for stage in stages:
+            ref = stage.start.partition(":")[2]
+            if stage.start.startswith("stage:") and ref not in keys:
+                raise self.fail(f"stages.{stage.key}.from", f"引用的环节「{ref}」须在它之前的 [stages] 中定义。")
+            fields = "、".join(dated)
+            if stage.start.startswith("event:") and ref not in (*EVENTS, *dated) or \
+                    (stage.start == "event:promised" and not stage.builtin):
+                raise self.fail(f"stages.{stage.key}.from", f"事件「{ref}」不可用：可用 handled、judged"
+                                                            f"（promised 仅用于 promise），或表单的日期字段 {fields}。")
+            met_by = ".".join(stage.met_by or ())
+            if stage.met_by and stage.met_by[0] != "event" and met_by not in dated:
+                raise self.fail(f"stages.{stage.key}.met_by", f"「{met_by}」不是表单的日期字段；可用：{fields}，"
+                                                              f"或 \"event:handled\"、\"event:judged\"。")
+            keys.append(stage.key)
+        return stages
+
+    def classes(self, tiers: tuple[Tier, ...],
+                stages: tuple[Stage, ...]) -> dict[str, dict[str, dict[str, Limit | None]]]:
+        """class -> tier -> stage -> limit; every stage but the promise needs one per class and tier."""
+        limited = [stage.key for stage in stages if stage.start != "event:promised"]
+        classes: dict[str, dict[str, dict[str, Limit | None]]] = {}
+        for cls, table in self.raw["deadlines"]["classes"].items():
+            classes[cls] = {}
+            for tier in tiers:
+                row = table.get(tier.name) if isinstance(table, dict) else None
+                classes[cls][tier.name] = {}
+                for stage in limited:
+                    where = f"deadlines.classes.{cls}.{tier.name}.{stage}"
+                    if not isinstance(row, dict) or stage not in row:
+                        raise PolicyError(f"策略文件 {self.source} 缺少键「{where}」。")
+                    classes[cls][tier.name][stage] = parse_limit(row[stage], where)
+                extra = set(row or ()) - set(limited)
+                if extra:
+                    raise self.fail(f"{where.rsplit('.', 1)[0]}.{sorted(extra)[0]}", "不是 [stages] 中需要时限的环节。")
+            extra_tiers = set(table) - {t.name for t in tiers} if isinstance(table, dict) else set()
+            if extra_tiers:
+                raise self.fail(f"deadlines.classes.{cls}.{sorted(extra_tiers)[0]}", "不是 [[tiers]] 中的投诉性质。")
+        return classes
+
+    def deadlines(self, tiers: tuple[Tier, ...], stages: tuple[Stage, ...]) -> DeadlineSettings:
+        raw = self.raw["deadlines"]
+        if raw["calendar"] not in ("natural", "working"):
+            raise self.fail("deadlines.calendar", f"只能是 \"natural\" 或 \"working\"，实为 {raw['calendar']!r}。")
+        classes = self.classes(tiers, stages)
+        if raw["unknown_channel_class"] not in classes:
+            raise self.fail("deadlines.unknown_channel_class", "不是已定义的时限类别。")
+        fallback = raw["fallback_class"]
+        if fallback not in classes or any(limit == REQUIRED_DATE for row in classes[fallback].values()
+                                          for limit in row.values()):
+            raise self.fail("deadlines.fallback_class", f"应为以天数或时长计的时限类别（不能是按\"{REQUIRED_DATE}\"计的"
+                                                        f"类别），实为 {fallback!r}。")
+        try:
+            end_of_day = time.fromisoformat(raw["end_of_day"])
+        except ValueError:
+            raise self.fail("deadlines.end_of_day", "应为 \"HH:MM:SS\"。") from None
+        return DeadlineSettings(raw["calendar"], end_of_day, raw["unknown_channel_class"], fallback, classes)
+
+    def channels(self, classes: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
+        channels = {}
+        for cls, keywords in self.raw["channels"].items():
+            if cls not in classes:
+                raise self.fail(f"channels.{cls}", "的渠道类别在 deadlines.classes 中没有对应的时限表。")
+            channels[cls] = self.texts(keywords, f"channels.{cls}")
+        return channels
+
+    def unit_keywords(self, units: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        found = {}
+        for unit, keywords in self.raw["unit_keywords"].items():
+            found[unit] = self.texts(keywords, f"unit_keywords.{unit}")
+            if found[unit] and unit not in units:
+                raise self.fail(f"unit_keywords.{unit}", "不是 [units] names 中的单位；请改为单位名单中的名称"
+                                                         "（不再使用的单位可设为 []）。")
+        return found
+
+    def policy(self) -> Policy:
+        raw = self.raw
+        if "{seq" not in raw["numbering"]["pattern"]:
+            raise self.fail("numbering.pattern", "必须含有 {seq} 序号。")
+        tiers, stages = self.tiers(), self.stages()
+        deadlines = self.deadlines(tiers, stages)
+        units = self.texts(raw["units"]["names"], "units.names")
+        years = _lookup(raw, ("calendar", "years"))
+        if not isinstance(years, list) or not all(isinstance(y, int) and not isinstance(y, bool) for y in years):
+            raise self.fail("calendar.years", "应为年份（整数）列表。")
+        return Policy(
+            number_pattern=raw["numbering"]["pattern"], tiers=tiers, stages=stages, deadlines=deadlines,
+            channels=self.channels(deadlines.classes),
+            calendar=CalendarSettings(self.dates("calendar.holidays"), self.dates("calendar.workdays"),
+                                      frozenset(years)),
+            classification=Classification(**raw["classification"]),
+            major_points=raw["scoring"]["major_points"], notice_days=raw["supervision"]["notice_days"],
+            settle_seconds=raw["watch"]["settle_seconds"], rescan_seconds=raw["watch"]["rescan_seconds"],
+            journal_path=raw["journal"]["path"], units=units, unit_keywords=self.unit_keywords(units),
+            channel_aliases={name: self.texts(aliases, f"channel_aliases.{name}")
+                             for name, aliases in raw["channel_aliases"].items()})
 
 
 def load_policy(override: Path | None = None) -> Policy:
     raw = _load_toml(DEFAULT_POLICY)
     source = DEFAULT_POLICY
     if override is not None and override.exists():
-        raw = _merge(raw, _load_toml(override), override)
+        own = _load_toml(override)
+        raw = _merge(_reset(raw, own), own, override)
         source = override
-    _validate(raw, source)
-    return Policy(raw)
+    return _Parser(raw, source).policy()
+
+
+def shipped_policies() -> dict[str, Path]:
+    """The policies shipped for other regulations: {"003": templates/policies/003.toml, …}."""
+    return {path.stem: path for path in sorted(POLICIES.glob("*.toml"))}
+
+
+def adopt_policy(root: Path, name: str) -> Path:
+    """Start the workspace at `root` with a shipped policy: its file becomes root/policy.toml. A workspace
+    that already has another policy.toml keeps it (PolicyError: the office's own edits are never lost)."""
+    from .files import write_atomically
+    shipped = shipped_policies()
+    if name not in shipped:
+        raise PolicyError(f"没有名为「{name}」的制度策略；可选：{'、'.join(shipped)}（见 templates/policies/）。")
+    text, target = shipped[name].read_bytes(), root / "policy.toml"
+    if target.exists() and target.read_bytes() != text:
+        raise PolicyError(f"工作区已有策略文件 {target}，未覆盖。要改用制度 {name}，请先备份并删除该文件后重试。")
+    write_atomically(target, text)
+    load_policy(target)
+    return target

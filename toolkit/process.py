@@ -10,10 +10,9 @@ from datetime import datetime
 from pathlib import Path
 
 from . import archive
-from .cases import derive
+from .cases import CaseState, derive
 from .classify import reclassify
 from .clock import Clock
-from .deadlines import Deadlines
 from .errors import FileUnreadable, FormRefused, os_reason
 from .files import printable
 from .followup import assess_followup, register_followup
@@ -101,15 +100,17 @@ def examine(path: Path, env: Env) -> Examined:
     return examined
 
 
-def _receipt(examined: Examined, status: str, number: str | None, archived: str | None = None,
+def _receipt(examined: Examined, status: str, number: str | None, policy: Policy, archived: str | None = None,
              state: dict | None = None) -> Receipt:
+    """The receipt of a form examined; `state`: its case's state as the journal keeps it, once registered."""
     a = examined.assessment
     if not state:
         return Receipt(examined.path.name, status, a.kind, number, a.severity, False, [], a.deadlines,
-                       list(a.problems), archived)
-    return Receipt(examined.path.name, status, a.kind, number, state["severity"], state["suspected_major"],
-                   state["major_reasons"], Deadlines.from_json(state["deadlines"]), list(a.problems), archived,
-                   state["status"], warnings=list(state.get("notes", [])) if status == "accepted" else [])
+                       list(a.problems), archived, stage_names=policy.stage_names)
+    case = CaseState.from_json(state)
+    return Receipt(examined.path.name, status, a.kind, number, case.severity, case.suspected_major,
+                   case.major_reasons, case.deadlines, list(a.problems), archived, case.status,
+                   warnings=list(case.notes) if status == "accepted" else [], stage_names=policy.stage_names)
 
 
 def refresh(journal, number: str, policy: Policy) -> list[str]:
@@ -124,7 +125,7 @@ def refresh(journal, number: str, policy: Policy) -> list[str]:
 def check(path: Path, policy: Policy, clock: Clock = Clock()) -> Receipt:
     """Validate only: no number, nothing written."""
     examined = examine(path, Env(clock.now(), policy))
-    receipt = examined.refusal or _receipt(examined, "accepted", examined.assessment.stated_number)
+    receipt = examined.refusal or _receipt(examined, "accepted", examined.assessment.stated_number, policy)
     receipt.checked = True
     return receipt
 
@@ -193,8 +194,8 @@ def _earlier(ws, journal, examined: Examined, sub: Submission) -> Receipt | None
     if earlier is None:
         return None
     resumed = earlier["submission"] == sub.id          # this very submission, finished after a crash
-    receipt = _receipt(examined, "accepted" if resumed else "duplicate", earlier["number"], earlier["path"],
-                       journal.case(earlier["number"])["state"])
+    receipt = _receipt(examined, "accepted" if resumed else "duplicate", earlier["number"], ws.policy,
+                       earlier["path"], journal.case(earlier["number"])["state"])
     receipt.resumed = resumed
     return receipt
 
@@ -207,8 +208,10 @@ def _register(ws, journal, examined: Examined, sub: Submission) -> Receipt:
             earlier = _earlier(ws, journal, examined, sub)
             if earlier is not None:
                 return earlier
-            register = register_intake if reading.kind.opens_case else register_followup
-            number, version = register(journal, pattern, a, reading, sub.arrived_at)
+            if reading.kind.opens_case:
+                number, version = register_intake(journal, pattern, a, reading, sub.arrived_at)
+            else:
+                number, version = register_followup(journal, ws.policy, a, reading, sub.arrived_at)
             name = archive.archived_name(number, reading.kind.name, version,
                                          reading.source.archived_suffix(examined.path.suffix))
             received = datetime.fromisoformat(journal.case(number)["received_at"])
@@ -228,6 +231,6 @@ def _register(ws, journal, examined: Examined, sub: Submission) -> Receipt:
     with journal.transaction():
         archive.publish(ws, relative)
         journal.mark_archived(file_id)
-    receipt = _receipt(examined, "accepted", number, relative, state)
+    receipt = _receipt(examined, "accepted", number, ws.policy, relative, state)
     receipt.number_cell = reading.where(reading.kind.number_field) or None
     return receipt

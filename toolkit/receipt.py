@@ -6,7 +6,7 @@ from .deadlines import STAGE_NAMES, Deadlines
 from .forms.kinds import KIND_BY_KEY
 
 STATUS_TEXT = {"accepted": "已受理", "refused": "已拒收", "duplicate": "重复提交（已有记录，未重复编号）"}
-STAGE_TEXT = {stage: f"{name}时限" for stage, name in STAGE_NAMES.items()}
+STAGE_TEXT = {stage: f"{name}时限" for stage, name in STAGE_NAMES.items()}    # the default policy's
 
 
 @dataclass
@@ -27,6 +27,7 @@ class Receipt:
     submission: str | None = None            # the submission id (receipt file names, provenance)
     checked: bool = False                    # `tousu check`: validated only, nothing registered or numbered
     warnings: list = field(default_factory=list)   # what the clerk should know (Chinese sentences, 提示)
+    stage_names: dict = field(default_factory=lambda: dict(STAGE_NAMES))   # the policy's (Policy.stage_names)
 
     @property
     def ok(self) -> bool:
@@ -56,9 +57,9 @@ class Receipt:
             lines.append(f"投诉性质：{self.severity}{suspected}")
         if self.major_reasons:
             lines.append(f"重大依据：{'；'.join(self.major_reasons)}")
-        for stage, due in self.deadlines.to_json(STAGE_TEXT).items():
+        for stage, due in self.deadlines.to_json([*self.stage_names, *self.deadlines.extra]).items():
             if due:
-                lines.append(f"{STAGE_TEXT[stage]}：{due.replace('T', ' ')} 前")
+                lines.append(f"{self.stage_names.get(stage, stage)}时限：{due.replace('T', ' ')} 前")
         if self.deadlines.promise:
             lines.append(f"第二次回访时限：{self.deadlines.second_callback:%Y-%m-%d %H:%M:%S} 前（办法6.1）")
         if self.archived:

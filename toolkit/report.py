@@ -17,6 +17,7 @@ from openpyxl.drawing.text import (
 from openpyxl.styles import Font
 from openpyxl.worksheet.pagebreak import Break
 
+from .cases import CaseState
 from .period import month_bounds, previous_months
 from .scoring import PERSON_PENALTIES, UNASSIGNED, score_month
 from .sheets import FONT, print_setup, put, save_atomically, write_table
@@ -71,16 +72,18 @@ def _counts(values) -> list:
 
 def month_figures(journal, policy, month: str, now: datetime) -> dict:
     start, end = month_bounds(month)
-    cases = journal.cases_received(start, end)
-    states = [c["state"] for c in cases]
+    cases = [{**case, "state": CaseState.from_json(case["state"])} for case in journal.cases_received(start, end)]
+    states: list[CaseState] = [c["state"] for c in cases]
     feedbacks = {c["number"]: journal.latest_facts(c["number"], "feedback") for c in cases}
-    handled = [s for s in states if "handling" in s["met"] or s["status"] == "重新处理"]
+    handled = [s for s in states if "handling" in s.met or s.status == "重新处理"]
     callbacks = [f["facts"]["evaluation"] for c in cases for f in journal.case_files(c["number"])
                  if f["kind"] == "callback"]
     files = journal.forms_received(start, end)
+    timed = [k for k in policy.unit_stages if k != "promise"]
     rates = [
-        Rate("投诉处理及时率", sum(1 for s in handled if not s["late"]), len(handled),
-             "已处理投诉中调查、处理均按时反馈的件数 / 已处理（已反馈处理结果，含回访不满意后重新处理）件数"),
+        Rate("投诉处理及时率", sum(1 for s in handled if not s.late), len(handled),
+             f"已处理投诉中{'、'.join(policy.stage_name(k) for k in timed)}均按时的件数 / "
+             f"已处理（已反馈处理结果，含回访不满意后重新处理）件数"),
         Rate("投诉处理满意率", sum(1 for e in callbacks if e in ("满意", "基本满意")), len(callbacks),
              "回访评价为满意或基本满意的次数 / 回访次数"),
         Rate("投诉信息维护合格率", sum(1 for f in files if f["status"] == "archived" and not f["problems"]),
@@ -89,12 +92,12 @@ def month_figures(journal, policy, month: str, now: datetime) -> dict:
     return {
         "cases": cases, "rates": rates,
         "by": {"受理渠道": _counts(policy.channel_name(c["facts"].get("channel")) for c in cases),
-               "投诉性质": _counts("疑似重大" if s["suspected_major"] else s["severity"] for s in states),
-               "投诉类别": _counts(s["responsibility"] or "未判定" for s in states),
-               "责任部门": _counts(s.get("unit") or UNASSIGNED for s in states),
+               "投诉性质": _counts("疑似重大" if s.suspected_major else s.severity for s in states),
+               "投诉类别": _counts(s.responsibility or "未判定" for s in states),
+               "责任部门": _counts(s.unit or UNASSIGNED for s in states),
                "业务大类": _counts(feedbacks[c["number"]].get("business") or "未反馈" for c in cases)},
-        "repeat": [c for c in cases if any(r.startswith("规则8") for r in c["state"]["major_reasons"])],
-        "open": [c for c in cases if c["state"]["status"] != "已办结"],
+        "repeat": [c for c in cases if any(r.startswith("规则8") for r in c["state"].major_reasons)],
+        "open": [c for c in cases if c["state"].status != "已办结"],
         "scores": score_month(journal, policy, month, now),
         "trend": [(m, len(journal.cases_received(*month_bounds(m)))) for m in previous_months(month, 12)],
     }
@@ -167,8 +170,8 @@ def _case_sheet(book, title: str, heading: str, cases: list) -> None:
     headers = ["投诉编号", "受理时间", "客户姓名", "联系电话", "状态", "责任部门", "重大依据"]
     write_table(book.create_sheet(title), headers,
                 [[c["number"], datetime.fromisoformat(c["received_at"]), c["facts"].get("customer_name"),
-                  c["facts"].get("phone"), c["state"]["status"], c["state"].get("unit"),
-                  "；".join(c["state"]["major_reasons"])] for c in cases],
+                  c["facts"].get("phone"), c["state"].status, c["state"].unit,
+                  "；".join(c["state"].major_reasons)] for c in cases],
                 title=f"{heading}（{len(cases)} 件）")
 
 

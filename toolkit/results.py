@@ -6,9 +6,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .deadlines import STAGE_NAMES, Deadlines
+from .deadlines import Deadlines
 from .notices import NO_UNIT, Overdue
-from .receipt import STAGE_TEXT, Receipt
+from .receipt import Receipt
 from .scoring import PERSON_PENALTIES, UnitScore
 from .verify import Finding
 
@@ -72,6 +72,7 @@ class DueResult(Result):
     received: datetime
     deadlines: Deadlines
     fallback_class: str | None      # the class whose limits stood in for a missing 要求办结日期
+    names: dict[str, str]           # stage key -> the policy's name for it
 
     def to_json(self) -> Json:
         return {"deadlines": self.deadlines.to_json()}
@@ -80,7 +81,7 @@ class DueResult(Result):
         lines = [f"渠道类别：{self.channel_class}；投诉性质：{self.severity}；受理时间：{self.received:%Y-%m-%d %H:%M}"]
         if self.fallback_class:
             lines.append(f"提示：未给出要求办结日期（--required-date），已按「{self.fallback_class}」时限计算。")
-        return lines + [f"{STAGE_TEXT[stage]}：{_shown(value)} 前"
+        return lines + [f"{self.names.get(stage, stage)}时限：{_shown(value)} 前"
                         for stage, value in self.deadlines.to_json().items() if value]
 
 
@@ -162,7 +163,7 @@ class OverdueResult(Result):
         for item in self.items:
             made = "（本次新生成）" if item.new else "（此前已生成）"
             notice = f"  督办单{made}：{item.notice}" if item.notice else ""
-            lines.append(f"  {item.number}  {STAGE_NAMES[item.stage]}  时限 {_shown(item.due)}  "
+            lines.append(f"  {item.number}  {item.name}  时限 {_shown(item.due)}  "
                          f"{item.unit or NO_UNIT}{notice}")
         return lines + [f"提示：{warning}" for warning in self.warnings]
 

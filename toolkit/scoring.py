@@ -1,12 +1,15 @@
 """Seed §10: points per 责任部门 per month of 受理时间, every point a line with its case and rule.
 Each case counts in exactly one class: 非责任 -> non-responsible; 责任 and 重大 -> major; 责任
 otherwise -> responsible. Late feedback and appeals add their own lines."""
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from .deadlines import STAGE_NAMES, UNIT_STAGES
+from .cases import CaseState
+from .deadlines import UNIT_STAGES
 from .period import month_bounds
+from .policy import Policy
 
 UNASSIGNED = "未指定承办单位"       # listed, flagged, never charged (SPEC §7)
 OFFICE = "服务管理办公室"
@@ -44,36 +47,33 @@ class UnitScore:
         return asdict(self)
 
 
-def late_stages(state: dict, as_of: datetime) -> list:
-    """[(stage, due, met)] for every unit stage fed back after its deadline, or still missing at as_of."""
-    late = []
-    for stage in UNIT_STAGES:
-        due = state["deadlines"].get(stage)
-        met = state["met"].get(stage)
-        if stage in state["late"] or (due and not met and datetime.fromisoformat(due) < as_of):
-            late.append((stage, due, met))
-    return late
+def late_stages(state: CaseState | dict, as_of: datetime, stages: Iterable[str] = UNIT_STAGES) -> list:
+    """[(stage, due, met)] for every unit stage fed back after its deadline, or still missing at as_of
+    (CaseState.late_stages). `state`: a CaseState or its JSON (the ledger's rows); `stages`: the policy's
+    unit stages."""
+    typed = state if isinstance(state, CaseState) else CaseState.from_json(state)
+    return typed.late_stages(as_of, stages)
 
 
-def _late_lines(state: dict, start: datetime, as_of: datetime) -> list[str]:
+def _late_lines(state: CaseState, start: datetime, as_of: datetime, policy: Policy) -> list[str]:
     """One line per lapse booked in the period from `start`. A lapse is a feedback that came after its
     deadline — the stages one late feedback met are one lapse (a 反馈单 late for 调查 and 处理 costs 0.5, as
     the hand-worked month of issue 5 has it) — or the stages still missing at as_of, together; a later
     lapse of the same case (a missed 承诺办结) is charged again. Each is booked in the month in which its
     first deadline passed (SPEC §7)."""
     lapses: dict = {}
-    for stage, due, met in late_stages(state, as_of):
+    for stage, due, met in state.late_stages(as_of, policy.unit_stages):
         lapses.setdefault(met, []).append((stage, due, met))
     lines = []
     for stages in lapses.values():
-        if start <= datetime.fromisoformat(min(due for _, due, _ in stages)) < as_of:
-            lines.append("；".join(f"{STAGE_NAMES[s]}时限{due[:16].replace('T', ' ')}，"
-                                  + (f"实际反馈{met[:16].replace('T', ' ')}" if met else "期末仍未反馈")
+        if start <= min(due for _, due, _ in stages) < as_of:
+            lines.append("；".join(f"{policy.stage_name(s)}时限{due:%Y-%m-%d %H:%M}，"
+                                  + (f"实际反馈{met:%Y-%m-%d %H:%M}" if met else "期末仍未反馈")
                                   for s, due, met in stages))
     return lines
 
 
-def score_month(journal, policy, month: str, now: datetime | None = None,
+def score_month(journal, policy: Policy, month: str, now: datetime | None = None,
                 received: list | None = None) -> list[UnitScore]:
     """Every unit's points for `month`; a case with no unit is listed under UNASSIGNED, not charged.
     `received`: the month's cases as journal.cases_received gives them, when the caller has read them.
@@ -86,28 +86,28 @@ def score_month(journal, policy, month: str, now: datetime | None = None,
 
     def unit_of(name):
         return units.setdefault(name or UNASSIGNED, UnitScore(name or UNASSIGNED, charged=bool(name)))
-    major_points = Decimal(str(policy.section("scoring")["major_points"]))
+    major_points = Decimal(str(policy.major_points))
     if received is None:
         received = journal.cases_received(start, end)
-    for case in journal.cases_due_between(UNIT_STAGES, start, end) + received:
-        state, number = case["state"], case["number"]
-        late_lines = _late_lines(state, start, as_of)
+    for case in journal.cases_due_between(policy.unit_stages, start, end) + received:
+        state, number = CaseState.from_json(case["state"]), case["number"]
+        late_lines = _late_lines(state, start, as_of, policy)
         received_before = datetime.fromisoformat(case["received_at"]) < start
         if received_before and not late_lines:
             continue
-        score = unit_of(state.get("unit"))       # a policy unit or None (cases.derive)
+        score = unit_of(state.unit)              # a policy unit or None (cases.derive)
         score.cases.append(number)
-        responsibility = None if received_before else state["responsibility"]
+        responsibility = None if received_before else state.responsibility
         if responsibility == "非责任":
             score.non_responsible += 1
             n = score.non_responsible
             score.add(number, f"非责任投诉当月第{n}起：5起及以下不扣分，超出每起扣0.3分（办法10.1）",
                       Decimal("0.3") if n > 5 else 0)
-        elif responsibility == "责任" and state["severity"] == "重大":
+        elif responsibility == "责任" and policy.is_major(state.severity):
             score.major += 1
-            points = Decimal(str(state["major_points"])) if state.get("major_points") is not None else major_points
-            basis = "反馈单考核分值" if state.get("major_points") is not None else f"策略 major_points={major_points}"
-            score.add(number, f"重大投诉（责任）每起扣{points}分，{basis}（办法10.1）", points)
+            points = Decimal(str(state.major_points)) if state.major_points is not None else major_points
+            basis = "反馈单考核分值" if state.major_points is not None else f"策略 major_points={major_points}"
+            score.add(number, f"{state.severity}投诉（责任）每起扣{points}分，{basis}（办法10.1）", points)
         elif responsibility == "责任":
             score.responsible += 1
             n = score.responsible
@@ -116,7 +116,7 @@ def score_month(journal, policy, month: str, now: datetime | None = None,
         for detail in late_lines:
             score.late += 1
             score.add(number, f"未在时限内反馈（{detail}），每起扣0.5分（办法10.1备注）", Decimal("0.5"))
-        appeal = {} if received_before else state.get("appeal") or {}
+        appeal = {} if received_before else state.appeal or {}
         if appeal.get("ruling") == "维持":
             score.add(number, "申诉经受理维持原判定，再扣当期考核0.5分（办法10.2）", Decimal("0.5"))
         elif appeal.get("ruling") == "变更":

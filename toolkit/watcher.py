@@ -163,10 +163,9 @@ def environment_failure(exc: BaseException) -> WorkspaceUnavailable | None:
 class Watcher:
     def __init__(self, ws, clock: Clock = Clock(), poll: float | None = None, settle: float | None = None,
                  rescan: float | None = None, on_receipt=None):
-        settings = ws.policy.section("watch")
         self.ws, self.clock, self.poll = ws, clock, poll
-        self.settler = Settler(settings["settle_seconds"] if settle is None else settle)
-        self.rescan = settings["rescan_seconds"] if rescan is None else rescan
+        self.settler = Settler(ws.policy.settle_seconds if settle is None else settle)
+        self.rescan = ws.policy.rescan_seconds if rescan is None else rescan
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.on_receipt = on_receipt             # e.g. print each receipt as JSON (`tousu watch --json`)

@@ -81,7 +81,7 @@ class Workspace:
 
     @property
     def journal_path(self) -> Path:
-        configured = os.environ.get("TOUSU_JOURNAL") or self.policy.section("journal")["path"]
+        configured = os.environ.get("TOUSU_JOURNAL") or self.policy.journal_path
         return Path(configured) if configured else self.state / "journal.sqlite3"
 
     @contextmanager

@@ -12,7 +12,7 @@ from pathlib import Path
 from . import commands
 from .batch import refresh_ledgers
 from .clock import Clock
-from .deadlines import STAGE_NAMES, DeadlineRules
+from .deadlines import DeadlineRules
 from .forms.kinds import KINDS
 from .forms.reader import kind_by_title
 from .forms.values import parse_datetime
@@ -21,7 +21,6 @@ from .ledger import all_years
 from .paths import workspace_policy
 from .period import month_of
 from .policy import load_policy
-from .receipt import STAGE_TEXT as DEADLINE_TEXT
 from .workspace import Workspace, default_root
 
 try:                                            # the "excel" extra; Linux without it still imports this module
@@ -104,7 +103,9 @@ def submit(book=None, wait: float = RECEIPT_WAIT, clock: Clock = Clock()):
     rows = [["结果", {"accepted": "已受理", "refused": "已拒收", "duplicate": "重复提交"}[receipt["status"]]],
             ["投诉编号", receipt["number"]], ["投诉性质", receipt["severity"]],
             ["案件状态", receipt.get("case_status")]]
-    rows += [[DEADLINE_TEXT[stage], datetime.fromisoformat(due)] for stage, due in receipt["deadlines"].items() if due]
+    policy = load_policy(workspace_policy(ws_root))
+    rows += [[f"{policy.stage_name(stage)}时限", datetime.fromisoformat(due)]
+             for stage, due in receipt["deadlines"].items() if due]
     rows += [[f"{'拒收原因' if p['level'] == 'error' else '填写缺陷'}：{p['field']}", f"{p['cell']} {p['message']}"]
              for p in receipt["problems"]]
     return _show(book, "回执", rows)
@@ -124,7 +125,7 @@ def notices_today(book=None, clock: Clock = Clock()):
     book = _book(book)
     result = commands.overdue(Workspace.open(_workspace_root(book)), None, True, clock)
     rows = [["投诉编号", "超时环节", "时限", "责任部门", "督办通知单"]]
-    rows += [[i.number, STAGE_NAMES[i.stage], datetime.fromisoformat(i.due), i.unit, i.notice] for i in result.items]
+    rows += [[i.number, i.name, datetime.fromisoformat(i.due), i.unit, i.notice] for i in result.items]
     return _show(book, "督办", rows)
 
 
@@ -161,4 +162,4 @@ def TOUSU_DUE(channel, severity, received, stage="investigation"):  # noqa: N802
     policy = load_policy(workspace_policy(default_root()))
     moment = parse_datetime(received, Clock().now())[0]
     channel_class, _ = policy.channel_class(str(channel))
-    return getattr(DeadlineRules(policy).intake(channel_class, str(severity), moment), stage)
+    return DeadlineRules(policy).intake(channel_class, str(severity), moment).get(stage)

@@ -7,9 +7,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..numbering import NumberPattern
+from ..policy import REQUIRED_DATE
 from ..problems import defect, error
 from .values import (
-    SEVERITY_OPTIONS,
     Choice,
     ComplaintNumber,
     Date,
@@ -19,7 +19,9 @@ from .values import (
     Phone,
     Rules,
     Text,
+    TierChoice,
     ValueType,
+    ticked_options,
 )
 
 if TYPE_CHECKING:
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 # A kind's own rule: reads and corrects the reading's values, adds its problems.
 Rule = Callable[["Reading", "Env"], None]
 
-SEVERITY = Choice(SEVERITY_OPTIONS)
+SEVERITY = TierChoice()
 CLOCK_SKEW = timedelta(minutes=15)   # a PC clock this far ahead of the server's is not "the future"
 
 
@@ -64,6 +66,11 @@ class FormKind:
 
     def spec(self, key: str) -> FieldSpec:
         return next(f for f in self.fields if f.key == key)
+
+    @property
+    def date_fields(self) -> tuple[str, ...]:
+        """The fields holding a date or a moment: what a policy's stage may count from or be met by."""
+        return tuple(f.key for f in self.fields if isinstance(f.type, (Date, DateTime)))
 
 
 # ------------------------------------------------------------------ shared rules
@@ -112,19 +119,44 @@ def not_in_future(key: str) -> Rule:
 
 
 # ------------------------------------------------------------------ 附件1 受理记录单
+def choose_tier(reading: "Reading", env: "Env") -> None:
+    """投诉性质 as one of the policy's tiers, by its labels (ticked boxes or a chosen text); two ticked
+    are kept as a tuple for the kind's rule; anything else is a problem listing the policy's tiers."""
+    fv = reading.fields["severity"]
+    if fv.value is None:
+        return
+    options = tuple((tier.name, tier.labels) for tier in env.policy.tiers)
+    chosen = ticked_options(str(fv.value), options)
+    if chosen:
+        fv.value = chosen[0] if len(chosen) == 1 else tuple(chosen)
+        return
+    report = error if fv.spec.required == "error" else defect
+    reading.add(report(fv.spec.label, fv.where, f"「{fv.value}」未勾选或不是策略中的投诉性质，请勾选或填写其中之一："
+                                                f"{'、'.join(env.policy.tier_names)}。"))
+    fv.value = None
+
+
+def _both_ticked(reading: "Reading", env: "Env", message: str) -> None:
+    """Two tiers ticked: the first major one of them (or the first), with a defect."""
+    fv = reading.fields["severity"]
+    if isinstance(fv.value, tuple):
+        reading.add(defect(fv.spec.label, fv.where, message))
+        fv.value = next((tier for tier in fv.value if env.policy.is_major(tier)), fv.value[0])
+
+
 def _intake_severity(reading: "Reading", env: "Env") -> None:
     fv = reading.fields["severity"]
     rules = reading.value("major_rules")
-    if isinstance(fv.value, tuple):
-        reading.add(defect(fv.spec.label, fv.where, "重大投诉与非重大投诉同时勾选，已按重大投诉处理，请只勾选一项。"))
-        fv.value = "重大"
-    if rules and fv.value != "重大":
+    _both_ticked(reading, env, f"{'投诉与'.join(fv.value) if isinstance(fv.value, tuple) else ''}投诉同时勾选，"
+                               f"已按{env.policy.major_tier}投诉处理，请只勾选一项。")
+    if rules and not env.policy.is_major(fv.value):
         which = "、".join(map(str, rules))
         reading.add(defect(fv.spec.label, fv.where,
-                           f"重大情形填了第{which}项，但投诉类别未勾选重大投诉，已按重大投诉处理。"))
-        fv.value = "重大"
+                           f"重大情形填了第{which}项，但投诉类别未勾选{env.policy.major_tier}投诉，"
+                           f"已按{env.policy.major_tier}投诉处理。"))
+        fv.value = env.policy.major_tier
     if fv.value is None:
-        fv.value = "非重大"
+        fv.value = env.policy.minor_tier
 
 
 def _intake_channel(reading: "Reading", env: "Env") -> None:
@@ -136,10 +168,11 @@ def _intake_channel(reading: "Reading", env: "Env") -> None:
         reading.add(defect(fv.spec.label, fv.where,
                            f"受理渠道「{fv.value}」不在渠道清单中，已按「{channel_class}」计算时限。"
                            f"请填写：{'、'.join(env.policy.channel_names()[:12])} 等。"))
-    if env.policy.limit(channel_class, "重大", "investigation") == "要求办结日期" \
-            and not reading.value("required_date"):
+    if not reading.value("required_date") and any(
+            limit == REQUIRED_DATE for row in env.policy.deadlines.classes[channel_class].values()
+            for limit in row.values()):
         spec = reading.fields["required_date"]
-        fallback = env.policy.section("deadlines").get("fallback_class", "自有渠道")
+        fallback = env.policy.fallback_class
         reading.add(defect(spec.spec.label, spec.where or fv.where,
                            f"政府/媒体/主管部门批转的投诉须填写要求办结日期（批转单位要求的时间）；"
                            f"未填写要求办结日期，已按「{fallback}」时限计算，请补充。"))
@@ -176,7 +209,7 @@ INTAKE = FormKind(
         FieldSpec("major_rules", "重大情形", ("重大投诉情形",), Rules(), required=None),
         FieldSpec("required_date", "要求办结日期", ("要求办结时间", "办结时限"), Date(), required=None),
     ),
-    rules=(number_well_formed, not_in_future("received_at"), _intake_severity, _intake_channel,
+    rules=(number_well_formed, not_in_future("received_at"), choose_tier, _intake_severity, _intake_channel,
            unit_in_policy("unit", "defect"), _intake_unit),
     notes=("说明：1．请按投诉管理办法要求时限，将投诉调查处理结果填写在客户投诉调查处理反馈单，向服务管理办公室反馈处理结果；",
            "2．未处理完成的需反馈解决方案。"),
@@ -207,9 +240,8 @@ def _feedback_completion(reading: "Reading", env: "Env") -> None:
 
 def _feedback_severity(reading: "Reading", env: "Env") -> None:
     fv = reading.fields["severity"]
-    if isinstance(fv.value, tuple):
-        reading.add(defect(fv.spec.label, fv.where, "重大与非重大同时勾选，已按重大处理，请只勾选一项。"))
-        fv.value = "重大"
+    _both_ticked(reading, env, f"{'与'.join(fv.value) if isinstance(fv.value, tuple) else ''}同时勾选，"
+                               f"已按{env.policy.major_tier}处理，请只勾选一项。")
 
 
 def _unit(key: str, label: str, aliases: tuple[str, ...] = ()) -> FieldSpec:
@@ -250,7 +282,7 @@ FEEDBACK = FormKind(
         FieldSpec("final_review", "终审意见", (), required=None, long=True),
         FieldSpec("final_signer", "签署人", ("终审签署人",), required=None),
     ),
-    rules=(number_well_formed, _feedback_responsibility, _feedback_severity, _feedback_completion,
+    rules=(number_well_formed, _feedback_responsibility, choose_tier, _feedback_severity, _feedback_completion,
            unit_in_policy("unit", "error")),
     notes=("说明：1．该表必须填写完整，不得有空缺项，有补充材料的可作为附件。",
            "2．调查基本情况要求内容完整，要有责任人、时间、地点及事件描述。",

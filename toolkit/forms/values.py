@@ -3,18 +3,18 @@ ValueIssue (a Chinese message) that the reader turns into a located problem."""
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Protocol
-
-from openpyxl.utils.datetime import from_excel
 
 if TYPE_CHECKING:
     from .reader import ConvertContext
 
 TICKS = "☑☒■√✓✔×✗✘Xx"
 BOXES = "□☐口▢"
+# The default policy's tiers, as a blank 附件1/附件2 prints them (the policy's [[tiers]] decide at check time).
 SEVERITY_OPTIONS = (("重大", ("重大投诉", "重大")), ("非重大", ("非重大投诉", "非重大", "一般投诉", "一般")))
 EXCEL_SERIAL_RANGE = (20000, 80000)   # 1954 .. 2119: plausible dates typed as serials
+EXCEL_EPOCH = datetime(1899, 12, 30)  # day 0 of an Excel serial past 60 (every serial of the range above)
 
 
 # Full-width digits and Latin letters -> ASCII; Chinese punctuation (，。（）) is left as typed.
@@ -105,7 +105,9 @@ def parse_datetime(raw: object, reference: datetime) -> tuple[datetime, bool]:
         return datetime.combine(raw, time(0)), False
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         if EXCEL_SERIAL_RANGE[0] <= raw <= EXCEL_SERIAL_RANGE[1]:
-            moment = from_excel(raw).replace(microsecond=0)
+            day, fraction = divmod(raw, 1)
+            moment = EXCEL_EPOCH + timedelta(days=day, milliseconds=round(fraction * 86_400_000))
+            moment = moment.replace(microsecond=0)
             return moment, moment.time() != time(0)
         raw = str(int(raw)) if float(raw).is_integer() else str(raw)
     text = _CHINESE_NUMBER.sub(_chinese_number, fold(raw).replace("T", " "))
@@ -205,6 +207,24 @@ class Choice:
         if not self.multiple and len(chosen) > 1:
             return tuple(chosen)        # the kind's rule decides (e.g. 责任 wins over 非责任)
         return tuple(chosen) if self.multiple else chosen[0]
+
+
+@dataclass(frozen=True)
+class TierChoice(Choice):
+    """投诉性质: the policy's tiers are known only when the form is checked, so the text is kept as
+    written and the kind's rule chooses the tier (forms.kinds.choose_tier). `options` are the ones a
+    blank form prints (the default policy's)."""
+    options: Options = SEVERITY_OPTIONS
+    hint: str = "投诉性质"
+
+    @property
+    def blank_hint(self) -> str:
+        return "未勾选，请勾选或填写投诉性质（可选项见 policy.toml 的 [[tiers]]）"
+
+    def convert(self, raw: object, ctx: "ConvertContext") -> str | None:
+        text = fold(raw)
+        unticked = any(ch in BOXES for ch in text) and not any(ch in TICKS for ch in text)
+        return None if unticked else text or None
 
 
 EVALUATION_OPTIONS = (("满意", ("满意",)), ("基本满意", ("基本满意",)), ("不满意", ("不满意",)))
