@@ -356,3 +356,25 @@ def test_003_deadlines_never_move_earlier_when_a_case_only_gains_forms(steps, ti
             if old is not None and new is not None and stage not in before.met and stage not in after.met:
                 assert new >= old, (stage, old, new, forms[:count])
         before = after
+
+
+def test_due_and_overdue_speak_the_policys_tiers_and_stages(tousu, form, workspace, monkeypatch):
+    """Under 003 the CLI's own listings name 003's stages (a default-policy table of names used to fail on
+    them) and accept 003's tiers."""
+    tousu("init", workspace, "--policy", "003")
+    code, _, text = tousu("due", "--channel", "电话", "--severity", "重大", "--received", "2026-11-16 09:00",
+                          json_out=False)
+    # 09:00 + 15 min; + 30 min; + 2 h from the transfer; 7 working days (11-17..11-25); first report 24 h on
+    assert code == 0, text
+    for line in ("初步评估时限：2026-11-16 09:15:00 前", "转办时限：2026-11-16 09:45:00 前",
+                 "处理方案沟通时限：2026-11-16 11:45:00 前", "处理反馈时限：2026-11-25 23:59:59 前",
+                 "进展反馈时限：2026-11-17 09:45:00 前"):
+        assert line in text, text
+    code, _, text = tousu("due", "--channel", "电话", "--severity", "非重大", "--received", "2026-11-16 09:00",
+                          json_out=False)
+    assert code == 2 and "可选：紧急、重大、较复杂、简单" in text
+    monkeypatch.setenv("TOUSU_NOW", "2026-11-16T09:10:00")
+    tousu("process", _intake(form, datetime(2026, 11, 16, 9), "重大复杂", channel="电话", unit="设施设备部",
+                             target="展品"))
+    code, _, text = tousu("overdue", "--as-of", "2026-11-16 12:00", json_out=False)
+    assert code == 0 and "TS2026110001  处理方案沟通  时限 2026-11-16 11:45:00  设施设备部" in text, text
