@@ -439,3 +439,8 @@ def demo(workspace, as_json):
     click.echo(f"\n今日受理 {info['today']['accepted']} 份，拒收 {info['today']['refused']} 份。"
                f"归档：{ws.archive}；退回：{ws.rejected}；回执：{ws.receipts}；台帐：{ws.ledger}")
     sys.exit(code)
+
+
+from .cli_web import register  # noqa: E402 - the web view's commands (toolkit/cli_web.py)
+
+register(main)

@@ -1,0 +1,163 @@
+"""What each page shows, worked out from the reader; the templates only lay it out. A unit user's
+view is narrowed to its unit and its customers' phone numbers and addresses are masked here, before
+anything reaches a template."""
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from ..cases import STATUSES, overrun
+from ..deadlines import STAGE_NAMES
+from ..forms.kinds import KINDS
+from ..notices import NO_UNIT
+from ..period import month_of
+from ..scoring import UNASSIGNED
+from . import charts
+from .reader import OPEN_STAGES, Filters, Reader
+from .users import User
+
+MASKED = ("phone", "address")                       # 个人信息: minimum necessary for a unit
+FORM_NAMES = {kind.key: kind.name for kind in KINDS}
+LABELS = {kind.key: {f.key: f.label for f in kind.fields} for kind in KINDS}
+TODAY_PAGE = 200
+
+
+def mask(key: str, value):
+    """A phone number keeps its first 3 and last 4 digits; an address its first third (city, district)."""
+    if key not in MASKED or not value:
+        return value
+    text = str(value)
+    if key == "phone":
+        return text[:3] + "****" + text[-4:] if len(text) >= 8 else "****"
+    return text[:min(6, len(text) // 3)] + "****"
+
+
+def shown(user: User, facts: dict) -> dict:
+    return facts if user.office else {k: mask(k, v) for k, v in facts.items()}
+
+
+def when(text: str | None) -> str:
+    return text.replace("T", " ")[:16] if text else ""
+
+
+def allowed(user: User, case: dict | None) -> bool:
+    return case is not None and (user.office or case["state"].get("unit") == user.unit)
+
+
+# ---------------------------------------------------------------------- 今日
+def today(reader: Reader, user: User, now: datetime, unit: str = "", page: int = 1) -> dict:
+    """Overdue stages (find_overdue at now) and the stages due before the end of tomorrow, by unit."""
+    end_of_tomorrow = datetime.combine(now.date() + timedelta(days=2), datetime.min.time())
+    overdue = reader.overdue(now)
+    late = {(i.number, i.stage) for i in overdue}
+    soon = [i for i in reader.overdue(end_of_tomorrow) if (i.number, i.stage) not in late]
+    scope = user.unit or unit
+    notices = reader.notices()
+
+    def rows(items):
+        items = [i for i in items if not scope or i.unit == scope]
+        out = []
+        for item in items[(page - 1) * TODAY_PAGE:page * TODAY_PAGE]:
+            case = reader.case(item.number)
+            facts = shown(user, case["facts"])
+            due = datetime.fromisoformat(item.due)
+            out.append({"number": item.number, "stage": item.stage, "stage_name": STAGE_NAMES[item.stage],
+                        "due": item.due, "unit": item.unit or NO_UNIT, "customer": facts.get("customer_name"),
+                        "phone": facts.get("phone"), "late": overrun(now - due) if due < now else "",
+                        "notice": notices.get((item.number, item.stage))})
+        return out, len(items)
+    overdue_rows, overdue_total = rows(overdue)
+    soon_rows, soon_total = rows(soon)
+    return {"now": now, "overdue": _by_unit(overdue_rows), "overdue_total": overdue_total,
+            "overdue_json": [i.to_json() for i in overdue if not scope or i.unit == scope],
+            "soon": _by_unit(soon_rows), "soon_total": soon_total, "unit": scope, "page": page,
+            "pages": max(1, -(-max(overdue_total, soon_total) // TODAY_PAGE))}
+
+
+def _by_unit(rows: list[dict]) -> list[tuple[str, list[dict]]]:
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[row["unit"]].append(row)
+    return sorted(groups.items(), key=lambda kv: (kv[0] == NO_UNIT, kv[0]))
+
+
+# ---------------------------------------------------------------------- 案件
+def case_list(reader: Reader, user: User, filters: Filters) -> dict:
+    rows, total = reader.case_page(filters, None if user.office else user.unit)
+    for row in rows:
+        if not user.office:
+            row["phone"] = mask("phone", row["phone"])
+        row["channel"] = reader.policy.channel_name(row["channel"])
+        row["next_due"] = when(row["next_due"])
+    return {"rows": rows, "total": total, "filters": filters, "pages": max(1, -(-total // 50)),
+            "units": reader.policy.units, "statuses": STATUSES, "channels": sorted(reader.channels())}
+
+
+# ---------------------------------------------------------------------- 案件详情
+def case_detail(reader: Reader, user: User, case: dict, now: datetime) -> dict:
+    state = case["state"]
+    forms = reader.forms(case["number"])
+    files = reader.archived_files(case)
+    for form in forms:
+        form["name"] = FORM_NAMES.get(form["kind"], form["kind"])
+        labels = LABELS.get(form["kind"], {})
+        form["fields"] = [(labels.get(k, k), v) for k, v in shown(user, form["facts"]).items()
+                          if v not in (None, "", []) and k in labels]
+        form["file"] = form["path"].rsplit("/", 1)[-1] if form["path"] else None
+    marks = _stages(reader, state, forms, now)
+    notices = {stage: path for (number, stage), path in reader.notices().items() if number == case["number"]}
+    return {"case": case, "state": state, "facts": shown(user, case["facts"]), "forms": forms, "files": files,
+            "marks": marks, "timeline": charts.timeline(datetime.fromisoformat(case["received_at"]),
+                                                        [m for m in marks if m["due"]], now),
+            "callbacks": [f for f in forms if f["kind"] == "callback"],
+            "appeals": [f for f in forms if f["kind"] == "appeal"], "notices": notices,
+            "labels": LABELS["intake"], "stage_names": STAGE_NAMES}
+
+
+OUTCOMES = {"met": "按时", "late": "超时", "open": "未到期", "overdue": "已超时未反馈"}
+
+
+def _stages(reader: Reader, state: dict, forms: list[dict], now: datetime) -> list[dict]:
+    """Each stage with a deadline: due, met, its outcome, and whether an approved extension set it."""
+    end_of_day = reader.policy.end_of_day
+    extended = {datetime.combine(datetime.fromisoformat(f["facts"]["extend_to"]).date(), end_of_day)
+                for f in forms if f["kind"] == "extension" and f["facts"].get("approval") == "同意"
+                and f["facts"].get("extend_to")}
+    marks = []
+    for stage, name in STAGE_NAMES.items():
+        due = state["deadlines"].get(stage)
+        if not due:
+            continue
+        due_at, met = datetime.fromisoformat(due), state["met"].get(stage)
+        outcome = ("late" if stage in state["late"] else "met") if met else \
+            ("overdue" if due_at < now and stage in OPEN_STAGES else "open")
+        marks.append({"stage": stage, "name": name, "due": due_at, "met": datetime.fromisoformat(met) if met else None,
+                      "outcome": outcome, "outcome_name": OUTCOMES[outcome], "extended": due_at in extended})
+    return marks
+
+
+# ---------------------------------------------------------------------- 月度
+def month(reader: Reader, user: User, month: str, now: datetime) -> dict:
+    """The 服务月报 figures (report.month_figures) and the scores (scoring.score_month, inside them)."""
+    figures = reader.month(month, now)
+    scores = figures["scores"]
+    if not user.office:
+        scores = [s for s in scores if s.unit == user.unit]
+    units = [(name, n) for name, n in figures["by"]["责任部门"]]
+    return {"month": month, "figures": figures, "rates": figures["rates"], "scores": scores,
+            "counts": figures["by"], "unassigned": UNASSIGNED,
+            "unit_chart": charts.bars(units, f"{month} 各责任部门投诉件数"),
+            "channel_chart": charts.bars(figures["by"]["受理渠道"], f"{month} 各受理渠道投诉件数"),
+            "trend_chart": charts.trend(figures["trend"], "近12个月投诉件数"),
+            "summary": month_json(figures, month)}
+
+
+def month_json(figures: dict, month: str) -> dict:
+    """The figures as `tousu report --json` and `tousu score --json` print them."""
+    return {"month": month, "cases": len(figures["cases"]),
+            "rates": {r.name: {"numerator": r.numerator, "denominator": r.denominator, "rate": r.value}
+                      for r in figures["rates"]},
+            "repeat": len(figures["repeat"]), "open": len(figures["open"]),
+            "units": [s.to_json() for s in figures["scores"]]}
+
+
+def default_month(now: datetime) -> str:
+    return month_of(now)

@@ -1,0 +1,179 @@
+"""The workspace as the web view reads it: never the lock, never a write. The journal is opened
+read-only (SQLite `mode=ro`) and re-opened when the file was replaced (a rebuild); figures that read
+every case (the overdue stages, a month's report) are computed by the library's own functions once per
+journal version and kept until the journal changes (`PRAGMA data_version`).
+
+The few queries the pages need beyond the Journal's methods (a page of the case list, a case's files with
+their provenance, the notices issued) are here, read-only."""
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ..archive import SIDECAR_SUFFIX
+from ..errors import WorkspaceUnavailable
+from ..journal import KEPT, Journal
+from ..notices import WINDOWS, Overdue, find_overdue
+from ..period import month_bounds
+from ..report import month_figures
+from ..workspace import Workspace
+
+OPEN_STAGES = ("investigation", "handling", "promise", "callback")     # owed by someone: never a window
+assert not set(OPEN_STAGES) & set(WINDOWS)
+PAGE_SIZE = 50
+
+
+def _open_due(stage: str) -> str:
+    return (f"CASE WHEN json_extract(state, '$.met.{stage}') IS NULL "
+            f"THEN json_extract(state, '$.deadlines.{stage}') END")
+
+
+# The nearest deadline still open: what the case list sorts by ('' sorts none last via the COALESCE).
+NEXT_DUE = "min(" + ", ".join(f"coalesce({_open_due(s)}, '9999')" for s in OPEN_STAGES) + ")"
+LIST_COLUMNS = (f"number, received_at, json_extract(facts, '$.customer_name') AS customer_name, "
+                f"json_extract(facts, '$.phone') AS phone, json_extract(facts, '$.channel') AS channel, "
+                f"json_extract(state, '$.status') AS status, json_extract(state, '$.severity') AS severity, "
+                f"json_extract(state, '$.suspected_major') AS suspected, json_extract(state, '$.unit') AS unit, "
+                f"{NEXT_DUE} AS next_due")
+
+
+@dataclass(frozen=True)
+class Filters:
+    month: str = ""
+    unit: str = ""
+    status: str = ""
+    severity: str = ""          # 重大 | 非重大
+    channel: str = ""           # a channel name as the 服务月报 counts it (Policy.channel_name)
+    suspected: bool = False
+    q: str = ""                 # number, phone or customer name
+    page: int = 1
+
+
+class Reader:
+    def __init__(self, root: Path):
+        self.ws = Workspace(Path(root).resolve())      # not Workspace.open: it would create folders
+        if not self.ws.journal_path.exists():
+            raise WorkspaceUnavailable(f"工作区 {self.ws.root} 还没有日志（{self.ws.journal_path}）："
+                                       f"请先运行 tousu init 或 tousu watch。网页只读，不会创建它。")
+        self._journal: Journal | None = None
+        self._identity = None
+        self._version = None
+        self._memo: dict = {}
+
+    @property
+    def policy(self):
+        return self.ws.policy
+
+    @property
+    def journal(self) -> Journal:
+        """The read-only journal; a new connection when the file was replaced, the memo dropped when
+        anyone committed since the last call."""
+        stat = self.ws.journal_path.stat()
+        identity = (stat.st_dev, stat.st_ino)
+        if self._journal is None or identity != self._identity:
+            if self._journal is not None:
+                self._journal.close()
+            self._journal = Journal(self.ws.journal_path, readonly=True)
+            self._identity = identity
+        version = (identity, self._journal.db.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._version:
+            self._version, self._memo = version, {}
+        return self._journal
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    def _memoised(self, key, compute):
+        journal = self.journal
+        if key not in self._memo:
+            self._memo[key] = compute(journal)
+        return self._memo[key]
+
+    # ------------------------------------------------------------------ the library's figures
+    def overdue(self, as_of: datetime) -> list[Overdue]:
+        """find_overdue(journal, as_of), as `tousu overdue --as-of` lists it: the stages find_overdue gives
+        over every case (as_of = the end of time) are read once per journal version, then the moment's
+        are those of a case received before it whose deadline passed before it — its very conditions."""
+        stages, received = self._memoised("open", lambda j: (find_overdue(j, datetime.max), dict(
+            j.db.execute("SELECT number, received_at FROM cases").fetchall())))
+        moment = as_of.isoformat(timespec="seconds")
+        return [item for item in stages if received[item.number] < moment
+                and datetime.fromisoformat(item.due) < as_of]
+
+    def month(self, month: str, now: datetime) -> dict:
+        """report.month_figures (its scores are scoring.score_month's), as `tousu report`/`score` compute them."""
+        as_of = min(now, month_bounds(month)[1])
+        return self._memoised(("month", month, as_of),
+                              lambda j: month_figures(j, self.policy, month, as_of))
+
+    def notices(self) -> dict[tuple[str, str], str]:
+        """{(number, stage): the notice's path} of every 督办通知单 issued (journal events)."""
+        return self._memoised("notices", lambda j: {
+            (row["number"], json.loads(row["detail"]).get("stage")): json.loads(row["detail"]).get("file")
+            for row in j.db.execute("SELECT number, detail FROM events WHERE kind = 'notice' ORDER BY id")})
+
+    def channels(self) -> dict[str, list[str]]:
+        """{channel name: the texts written on forms that count as it}."""
+        def compute(journal):
+            found: dict[str, list[str]] = {}
+            for (text,) in journal.db.execute("SELECT DISTINCT json_extract(facts, '$.channel') FROM cases"):
+                found.setdefault(self.policy.channel_name(text), []).append(text)
+            return found
+        return self._memoised("channels", compute)
+
+    # ------------------------------------------------------------------ the case list
+    def case_page(self, filters: Filters, unit_only: str | None) -> tuple[list[dict], int]:
+        """A page of cases matching `filters` (and only `unit_only`'s when given), nearest open deadline
+        first; with the number of matching cases."""
+        where, args = [], []
+        if filters.month:
+            start, end = month_bounds(filters.month)
+            where.append("received_at >= ? AND received_at < ?")
+            args += [start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")]
+        for column, value in (("unit", unit_only or filters.unit), ("status", filters.status),
+                              ("severity", filters.severity)):
+            if value:
+                where.append(f"json_extract(state, '$.{column}') = ?")
+                args.append(value)
+        if filters.suspected:
+            where.append("json_extract(state, '$.suspected_major') = 1")
+        if filters.channel:
+            texts = self.channels().get(filters.channel, [])
+            where.append(f"json_extract(facts, '$.channel') IN ({', '.join('?' * len(texts)) or 'NULL'})")
+            args += texts
+        if filters.q:
+            where.append("(number = ? OR json_extract(facts, '$.phone') LIKE ? ESCAPE '!' "
+                         "OR json_extract(facts, '$.customer_name') LIKE ? ESCAPE '!')")
+            like = "%" + "".join("!" + ch if ch in "!%_" else ch for ch in filters.q) + "%"
+            args += [filters.q.upper(), like, like]
+        condition = f"WHERE {' AND '.join(where)}" if where else ""
+        journal = self.journal
+        total = journal.db.execute(f"SELECT count(*) FROM cases {condition}", args).fetchone()[0]
+        rows = journal.db.execute(f"SELECT {LIST_COLUMNS} FROM cases {condition} ORDER BY next_due, number "
+                                  f"LIMIT ? OFFSET ?", [*args, PAGE_SIZE, (filters.page - 1) * PAGE_SIZE])
+        return [{**dict(row), "next_due": None if row["next_due"] == "9999" else row["next_due"]}
+                for row in rows], total
+
+    # ------------------------------------------------------------------ one case
+    def case(self, number: str):
+        return self.journal.case(number)
+
+    def forms(self, number: str) -> list[dict]:
+        """The case's kept forms in arrival order, each with its provenance."""
+        rows = self.journal.db.execute(
+            f"SELECT kind, version, path, original_name, arrived_at, submitted_by, problems, facts FROM files "
+            f"WHERE number = ? AND status IN {KEPT} ORDER BY ord", (number,))
+        return [{**dict(row), "problems": json.loads(row["problems"]), "facts": json.loads(row["facts"])}
+                for row in rows]
+
+    def archived_files(self, case: dict) -> dict[str, Path]:
+        """{name: path} of the files in the case's folder, sidecars aside: the only names a download
+        can ask for."""
+        received = case["received_at"]
+        folder = self.ws.case_folder(case["number"], int(received[:4]), int(received[5:7]))
+        if not folder.is_dir():
+            return {}
+        return {p.name: p for p in sorted(folder.iterdir())
+                if p.is_file() and not p.name.endswith(SIDECAR_SUFFIX) and not p.name.startswith(".")}
