@@ -57,11 +57,11 @@ def timeline(start: datetime, marks: list[dict], now: datetime) -> Markup:
              f'<line x1="{x(now):.1f}" y1="0" x2="{x(now):.1f}" y2="{height}" class="now"/>'
              f'<text x="{x(now) + 3:.1f}" y="10" class="small">现在</text>']
     for i, mark in enumerate(marks):
-        y = 24 + i * row
+        y, due, outcome = 24 + i * row, x(mark["due"]), mark["outcome"]
         parts.append(f'<text x="{left - 8}" y="{y + 4}" text-anchor="end">{escape(mark["name"])}</text>'
-                     f'<line x1="{x(start):.1f}" y1="{y}" x2="{x(mark["due"]):.1f}" y2="{y}" class="span {mark["outcome"]}"/>'
-                     f'<rect x="{x(mark["due"]) - 2:.1f}" y="{y - 8}" width="4" height="16" class="{mark["outcome"]}"/>')
+                     f'<line x1="{x(start):.1f}" y1="{y}" x2="{due:.1f}" y2="{y}" class="span {outcome}"/>'
+                     f'<rect x="{due - 2:.1f}" y="{y - 8}" width="4" height="16" class="{outcome}"/>')
         if mark.get("met"):
-            parts.append(f'<circle cx="{x(mark["met"]):.1f}" cy="{y}" r="5" class="{mark["outcome"]}"/>')
+            parts.append(f'<circle cx="{x(mark["met"]):.1f}" cy="{y}" r="5" class="{outcome}"/>')
     parts.append("</svg>")
     return Markup("".join(parts))

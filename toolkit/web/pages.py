@@ -21,13 +21,13 @@ TODAY_PAGE = 200
 
 
 def mask(key: str, value):
-    """A phone number keeps its first 3 and last 4 digits; an address its first third (city, district)."""
+    """A phone number keeps its first 3 and last 4 digits; an address at most its first half, up to 6 characters (city, district)."""
     if key not in MASKED or not value:
         return value
     text = str(value)
     if key == "phone":
         return text[:3] + "****" + text[-4:] if len(text) >= 8 else "****"
-    return text[:min(6, len(text) // 3)] + "****"
+    return text[:min(6, len(text) // 2)] + "****"
 
 
 def shown(user: User, facts: dict) -> dict:
@@ -66,17 +66,20 @@ def today(reader: Reader, user: User, now: datetime, unit: str = "", page: int =
         return out, len(items)
     overdue_rows, overdue_total = rows(overdue)
     soon_rows, soon_total = rows(soon)
-    return {"now": now, "overdue": _by_unit(overdue_rows), "overdue_total": overdue_total,
+    order = reader.policy.units
+    return {"now": now, "overdue": _by_unit(overdue_rows, order), "overdue_total": overdue_total,
             "overdue_json": [i.to_json() for i in overdue if not scope or i.unit == scope],
-            "soon": _by_unit(soon_rows), "soon_total": soon_total, "unit": scope, "page": page,
+            "soon": _by_unit(soon_rows, order), "soon_total": soon_total, "unit": scope, "page": page,
             "pages": max(1, -(-max(overdue_total, soon_total) // TODAY_PAGE))}
 
 
-def _by_unit(rows: list[dict]) -> list[tuple[str, list[dict]]]:
+def _by_unit(rows: list[dict], order: list[str]) -> list[tuple[str, list[dict]]]:
+    """The rows per unit, in the policy's order of units; the cases with no unit last."""
     groups: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         groups[row["unit"]].append(row)
-    return sorted(groups.items(), key=lambda kv: (kv[0] == NO_UNIT, kv[0]))
+    rank = {unit: i for i, unit in enumerate(order)}
+    return sorted(groups.items(), key=lambda kv: (kv[0] == NO_UNIT, rank.get(kv[0], len(rank)), kv[0]))
 
 
 # ---------------------------------------------------------------------- 案件
