@@ -21,7 +21,8 @@ TODAY_PAGE = 200
 
 
 def mask(key: str, value):
-    """A phone number keeps its first 3 and last 4 digits; an address at most its first half, up to 6 characters (city, district)."""
+    """A phone number keeps its first 3 and last 4 digits; an address its first half, at most 6 characters
+    (the city and district)."""
     if key not in MASKED or not value:
         return value
     text = str(value)
