@@ -92,9 +92,8 @@ def create_app(root: Path, clock: Clock = Clock(), limit: RateLimit | None = Non
 
     def today_json(request: Request, user: User) -> Response:
         now = clock.now()
-        view = pages.today(reader, user, now)
-        return JSONResponse({"as_of": now.isoformat(timespec="seconds"), "overdue": view["overdue_json"]},
-                            headers=HEADERS)
+        return JSONResponse({"as_of": now.isoformat(timespec="seconds"),
+                             "overdue": pages.overdue_json(reader, user, now)}, headers=HEADERS)
 
     def case_list(request: Request, user: User) -> Response:
         query = request.query_params

@@ -48,7 +48,7 @@ def timeline(start: datetime, marks: list[dict], now: datetime) -> Markup:
     first, last = min(moments), max(moments)
     span = (last - first).total_seconds() or 1
     width, left, row = 640, 90, 26
-    height = 30 + row * len(marks)
+    height = 44 + row * len(marks)
 
     def x(moment: datetime) -> float:
         return left + (width - left - 20) * (moment - first).total_seconds() / span
@@ -63,5 +63,8 @@ def timeline(start: datetime, marks: list[dict], now: datetime) -> Markup:
                      f'<rect x="{due - 2:.1f}" y="{y - 8}" width="4" height="16" class="{outcome}"/>')
         if mark.get("met"):
             parts.append(f'<circle cx="{x(mark["met"]):.1f}" cy="{y}" r="5" class="{outcome}"/>')
+    for moment, anchor in ((first, "start"), (last, "end")):
+        parts.append(f'<text x="{x(moment):.1f}" y="{height - 4}" text-anchor="{anchor}" class="small">'
+                     f'{moment:%m-%d %H:%M}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -1,6 +1,7 @@
 """What each page shows, worked out from the reader; the templates only lay it out. A unit user's
 view is narrowed to its unit and its customers' phone numbers and addresses are masked here, before
 anything reaches a template."""
+import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -18,6 +19,7 @@ MASKED = ("phone", "address")                       # 个人信息: minimum nece
 FORM_NAMES = {kind.key: kind.name for kind in KINDS}
 LABELS = {kind.key: {f.key: f.label for f in kind.fields} for kind in KINDS}
 TODAY_PAGE = 200
+ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?")
 
 
 def mask(key: str, value):
@@ -37,6 +39,13 @@ def shown(user: User, facts: dict) -> dict:
 
 def when(text: str | None) -> str:
     return text.replace("T", " ")[:16] if text else ""
+
+
+def readable(value):
+    """A form's value as the clerk wrote it: a moment without its ISO 'T' and seconds, a list joined."""
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return when(value) if isinstance(value, str) and ISO_MOMENT.fullmatch(value) else value
 
 
 def allowed(user: User, case: dict | None) -> bool:
@@ -69,7 +78,6 @@ def today(reader: Reader, user: User, now: datetime, unit: str = "", page: int =
     soon_rows, soon_total = rows(soon)
     order = reader.policy.units
     return {"now": now, "overdue": _by_unit(overdue_rows, order), "overdue_total": overdue_total,
-            "overdue_json": [i.to_json() for i in overdue if not scope or i.unit == scope],
             "soon": _by_unit(soon_rows, order), "soon_total": soon_total, "unit": scope, "page": page,
             "pages": max(1, -(-max(overdue_total, soon_total) // TODAY_PAGE))}
 
@@ -81,6 +89,11 @@ def _by_unit(rows: list[dict], order: list[str]) -> list[tuple[str, list[dict]]]
         groups[row["unit"]].append(row)
     rank = {unit: i for i, unit in enumerate(order)}
     return sorted(groups.items(), key=lambda kv: (kv[0] == NO_UNIT, rank.get(kv[0], len(rank)), kv[0]))
+
+
+def overdue_json(reader: Reader, user: User, now: datetime) -> list[dict]:
+    """The overdue stages as `tousu overdue --json` prints them (a unit user's own only)."""
+    return [i.to_json() for i in reader.overdue(now) if user.office or i.unit == user.unit]
 
 
 # ---------------------------------------------------------------------- 案件
@@ -103,7 +116,7 @@ def case_detail(reader: Reader, user: User, case: dict, now: datetime) -> dict:
     for form in forms:
         form["name"] = FORM_NAMES.get(form["kind"], form["kind"])
         labels = LABELS.get(form["kind"], {})
-        form["fields"] = [(labels.get(k, k), v) for k, v in shown(user, form["facts"]).items()
+        form["fields"] = [(labels.get(k, k), readable(v)) for k, v in shown(user, form["facts"]).items()
                           if v not in (None, "", []) and k in labels]
         form["file"] = form["path"].rsplit("/", 1)[-1] if form["path"] else None
     marks = _stages(reader, state, forms, now)

@@ -96,11 +96,12 @@ class Reader:
         """find_overdue(journal, as_of), as `tousu overdue --as-of` lists it: the stages find_overdue gives
         over every case (as_of = the end of time) are read once per journal version, then the moment's
         are those of a case received before it whose deadline passed before it — its very conditions."""
-        stages, received = self._memoised("open", lambda j: (find_overdue(j, datetime.max), dict(
-            j.db.execute("SELECT number, received_at FROM cases").fetchall())))
+        def compute(journal):
+            received = dict(journal.db.execute("SELECT number, received_at FROM cases").fetchall())
+            return [(received[item.number], datetime.fromisoformat(item.due), item)
+                    for item in find_overdue(journal, datetime.max)]
         moment = as_of.isoformat(timespec="seconds")
-        return [item for item in stages if received[item.number] < moment
-                and datetime.fromisoformat(item.due) < as_of]
+        return [item for received, due, item in self._memoised("open", compute) if received < moment and due < as_of]
 
     def month(self, month: str, now: datetime) -> dict:
         """report.month_figures (its scores are scoring.score_month's), as `tousu report`/`score` compute them."""
