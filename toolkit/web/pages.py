@@ -12,7 +12,7 @@ from ..notices import NO_UNIT
 from ..period import month_of
 from ..scoring import UNASSIGNED
 from . import charts
-from .reader import OPEN_STAGES, Filters, Reader
+from .reader import OPEN_STAGES, PAGE_SIZE, Filters, Reader
 from .users import User
 
 MASKED = ("phone", "address")                       # 个人信息: minimum necessary for a unit
@@ -102,10 +102,9 @@ def case_list(reader: Reader, user: User, filters: Filters) -> dict:
     for row in rows:
         if not user.office:
             row["phone"] = mask("phone", row["phone"])
-        row["channel"] = reader.policy.channel_name(row["channel"])
         row["next_due"] = when(row["next_due"])
-    return {"rows": rows, "total": total, "filters": filters, "pages": max(1, -(-total // 50)),
-            "units": reader.policy.units, "statuses": STATUSES, "channels": sorted(reader.channels())}
+    return {"rows": rows, "total": total, "filters": filters, "pages": max(1, -(-total // PAGE_SIZE)),
+            "units": reader.policy.units, "statuses": STATUSES, "channels": reader.channels()}
 
 
 # ---------------------------------------------------------------------- 案件详情

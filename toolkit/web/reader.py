@@ -28,7 +28,7 @@ def _open_due(stage: str) -> str:
             f"THEN json_extract(state, '$.deadlines.{stage}') END")
 
 
-# The nearest deadline still open: what the case list sorts by ('' sorts none last via the COALESCE).
+# The nearest deadline still open: what the case list sorts by (none: '9999', last).
 NEXT_DUE = "min(" + ", ".join(f"coalesce({_open_due(s)}, '9999')" for s in OPEN_STAGES) + ")"
 LIST_COLUMNS = (f"number, received_at, json_extract(facts, '$.customer_name') AS customer_name, "
                 f"json_extract(facts, '$.phone') AS phone, json_extract(facts, '$.channel') AS channel, "
@@ -115,47 +115,42 @@ class Reader:
             (row["number"], json.loads(row["detail"]).get("stage")): json.loads(row["detail"]).get("file")
             for row in j.db.execute("SELECT number, detail FROM events WHERE kind = 'notice' ORDER BY id")})
 
-    def channels(self) -> dict[str, list[str]]:
-        """{channel name: the texts written on forms that count as it}."""
-        def compute(journal):
-            found: dict[str, list[str]] = {}
-            for (text,) in journal.db.execute("SELECT DISTINCT json_extract(facts, '$.channel') FROM cases"):
-                found.setdefault(self.policy.channel_name(text), []).append(text)
-            return found
-        return self._memoised("channels", compute)
-
     # ------------------------------------------------------------------ the case list
+    def _listing(self) -> list[dict]:
+        """Every case as the list shows it, nearest open deadline first: read once per journal version,
+        so a filter, a search or a page is a pass over memory, not a scan of every case's JSON."""
+        def compute(journal):
+            names: dict = {}
+            rows = []
+            for row in journal.db.execute(f"SELECT {LIST_COLUMNS} FROM cases ORDER BY next_due, number"):
+                row = dict(row)
+                if row["channel"] not in names:
+                    names[row["channel"]] = self.policy.channel_name(row["channel"])
+                row.update(channel=names[row["channel"]], suspected=bool(row["suspected"]),
+                           next_due=None if row["next_due"] == "9999" else row["next_due"],
+                           phone=row["phone"] or "", customer_name=row["customer_name"] or "")
+                rows.append(row)
+            return rows
+        return self._memoised("listing", compute)
+
+    def channels(self) -> list[str]:
+        return self._memoised("channels", lambda j: sorted({row["channel"] for row in self._listing()}))
+
     def case_page(self, filters: Filters, unit_only: str | None) -> tuple[list[dict], int]:
         """A page of cases matching `filters` (and only `unit_only`'s when given), nearest open deadline
         first; with the number of matching cases."""
-        where, args = [], []
-        if filters.month:
-            start, end = month_bounds(filters.month)
-            where.append("received_at >= ? AND received_at < ?")
-            args += [start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")]
-        for column, value in (("unit", unit_only or filters.unit), ("status", filters.status),
-                              ("severity", filters.severity)):
-            if value:
-                where.append(f"json_extract(state, '$.{column}') = ?")
-                args.append(value)
-        if filters.suspected:
-            where.append("json_extract(state, '$.suspected_major') = 1")
-        if filters.channel:
-            texts = self.channels().get(filters.channel, [])
-            where.append(f"json_extract(facts, '$.channel') IN ({', '.join('?' * len(texts)) or 'NULL'})")
-            args += texts
-        if filters.q:
-            where.append("(number = ? OR json_extract(facts, '$.phone') LIKE ? ESCAPE '!' "
-                         "OR json_extract(facts, '$.customer_name') LIKE ? ESCAPE '!')")
-            like = "%" + "".join("!" + ch if ch in "!%_" else ch for ch in filters.q) + "%"
-            args += [filters.q.upper(), like, like]
-        condition = f"WHERE {' AND '.join(where)}" if where else ""
-        journal = self.journal
-        total = journal.db.execute(f"SELECT count(*) FROM cases {condition}", args).fetchone()[0]
-        rows = journal.db.execute(f"SELECT {LIST_COLUMNS} FROM cases {condition} ORDER BY next_due, number "
-                                  f"LIMIT ? OFFSET ?", [*args, PAGE_SIZE, (filters.page - 1) * PAGE_SIZE])
-        return [{**dict(row), "next_due": None if row["next_due"] == "9999" else row["next_due"]}
-                for row in rows], total
+        start, end = (m.isoformat(timespec="seconds") for m in month_bounds(filters.month)) if filters.month \
+            else ("", "9999")
+        wanted = {"unit": unit_only or filters.unit, "status": filters.status, "severity": filters.severity,
+                  "channel": filters.channel}
+        wanted = {key: value for key, value in wanted.items() if value}
+        q, upper = filters.q, filters.q.upper()
+        found = [row for row in self._listing()
+                 if start <= row["received_at"] < end and all(row[k] == v for k, v in wanted.items())
+                 and (not filters.suspected or row["suspected"])
+                 and (not q or row["number"] == upper or q in row["phone"] or q in row["customer_name"])]
+        first = (filters.page - 1) * PAGE_SIZE
+        return [dict(row) for row in found[first:first + PAGE_SIZE]], len(found)
 
     # ------------------------------------------------------------------ one case
     def case(self, number: str):
