@@ -101,7 +101,7 @@ def create_app(root: Path, clock: Clock = Clock(), limit: RateLimit | None = Non
                           status=query.get("status", ""), severity=query.get("severity", ""),
                           channel=query.get("channel", ""), suspected=query.get("suspected") == "1",
                           q=query.get("q", "").strip(), page=_page(request))
-        view = pages.case_list(reader, user, filters)
+        view = pages.case_list(reader, user, filters, clock.now())
         view["link"] = lambda **changes: "/cases?" + urlencode(
             {k: v for k, v in {**_query(filters), **changes}.items() if v})
         return render(request, "cases.html", view)

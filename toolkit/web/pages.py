@@ -79,6 +79,7 @@ def today(reader: Reader, user: User, now: datetime, unit: str = "", page: int =
     order = reader.policy.units
     return {"now": now, "overdue": _by_unit(overdue_rows, order), "overdue_total": overdue_total,
             "soon": _by_unit(soon_rows, order), "soon_total": soon_total, "unit": scope, "page": page,
+            "no_unit": NO_UNIT,
             "pages": max(1, -(-max(overdue_total, soon_total) // TODAY_PAGE))}
 
 
@@ -97,11 +98,13 @@ def overdue_json(reader: Reader, user: User, now: datetime) -> list[dict]:
 
 
 # ---------------------------------------------------------------------- 案件
-def case_list(reader: Reader, user: User, filters: Filters) -> dict:
+def case_list(reader: Reader, user: User, filters: Filters, now: datetime) -> dict:
     rows, total = reader.case_page(filters, None if user.office else user.unit)
+    moment = now.isoformat(timespec="seconds")
     for row in rows:
         if not user.office:
             row["phone"] = mask("phone", row["phone"])
+        row["overdue"] = bool(row["next_due"]) and row["next_due"] < moment
         row["next_due"] = when(row["next_due"])
     return {"rows": rows, "total": total, "filters": filters, "pages": max(1, -(-total // PAGE_SIZE)),
             "units": reader.policy.units, "statuses": STATUSES, "channels": reader.channels()}
