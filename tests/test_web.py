@@ -261,6 +261,19 @@ def test_without_accounts_the_host_itself_is_the_office(tmp_path):
     assert client.get("/today").status_code == 200 and "本机（服务管理办公室）" in client.get("/today").text
 
 
+def test_a_journal_being_swapped_in_is_a_page_that_says_so_then_the_view_comes_back(tmp_path):
+    root = tmp_path / "ws"
+    cli("init", root)
+    client = TestClient(create_app(root, Clock(NOW)), raise_server_exceptions=False)
+    assert client.get("/today").status_code == 200
+    journal = root / ".tousu" / "journal.sqlite3"
+    journal.rename(journal.with_name("elsewhere"))
+    response = client.get("/today")
+    assert response.status_code == 503 and "工作区暂时无法读取：日志" in response.text and "可能正在重建" in response.text
+    journal.with_name("elsewhere").rename(journal)
+    assert client.get("/cases").status_code == 200
+
+
 # ---------------------------------------------------------------------- read-only
 def test_a_full_browse_leaves_the_workspace_byte_identical(site):
     before = snapshot(site.root)

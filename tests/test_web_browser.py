@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.request import urlopen
 
 import pytest
-from test_web import CARE, NETWORK, NOW, PASSWORD, build_site
+from test_web import CARE, NETWORK, NOW, PASSWORD, build_site, snapshot
 
 pytestmark = pytest.mark.slow                  # a server process and a browser
 
@@ -41,7 +41,13 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(site):
+def pristine(site) -> dict:
+    """Every file of the workspace and its hash, before the server starts."""
+    return snapshot(site.root)
+
+
+@pytest.fixture(scope="module")
+def server(site, pristine):
     """`tousu serve` on a free loopback port, with the tests' clock."""
     port = free_port()
     env = {**os.environ, "TOUSU_NOW": NOW.isoformat()}
@@ -163,3 +169,7 @@ def test_a_unit_user_sees_its_own_unit_masked_and_not_another_units_case_even_by
     page.wait_for_url(re.compile(r".*/login"))
     shot(page, "00-登录")
     assert page.goto(server + "/cases").url.startswith(server + "/login")
+
+
+def test_browsing_left_every_file_of_the_workspace_as_it_was(server, site, pristine):
+    assert snapshot(site.root) == pristine

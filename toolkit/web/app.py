@@ -6,6 +6,7 @@ Access: while no account exists the view is the host's own (127.0.0.1 only, `tou
 addresses); once one exists every page needs a login. A unit user sees its unit's cases with phone
 numbers and addresses masked, and downloads nothing (the archived forms carry them in full)."""
 import secrets
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
@@ -22,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from ..clock import Clock
+from ..errors import ToolkitError, WorkspaceUnavailable, sqlite_reason
 from ..period import BadMonth, month_bounds
 from . import pages
 from .reader import Filters, Reader
@@ -157,6 +159,15 @@ def create_app(root: Path, clock: Clock = Clock(), limit: RateLimit | None = Non
     async def home(request: Request) -> Response:
         return RedirectResponse("/today", status_code=303)
 
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        """The journal missing (a rebuild swapping it in), damaged or of another version; the users file
+        unreadable: said on the page, and the next request tries again."""
+        reason = exc if isinstance(exc, ToolkitError) else \
+            sqlite_reason(exc) if isinstance(exc, sqlite3.Error) else WorkspaceUnavailable.from_os(exc, "无法读取")
+        request.state.user = None
+        message = f"工作区暂时无法读取：{str(reason).rstrip('。')}。请稍后刷新。"
+        return render(request, "error.html", {"message": message}, 503)
+
     async def refused(request: Request, exc: HTTPException) -> Response:
         request.state.user = user_of(request)
         message = "未找到该页面或案件（或不属于本单位）。" if exc.status_code == 404 else exc.detail
@@ -169,7 +180,9 @@ def create_app(root: Path, clock: Clock = Clock(), limit: RateLimit | None = Non
               Route("/cases/{number}/files/{name}", page(download)),
               Route("/month", page(month)), Route("/api/month", page(month_json)),
               Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
-    app = Starlette(routes=routes, exception_handlers={404: refused, 403: refused, 400: refused},
+    handlers = {404: refused, 403: refused, 400: refused, ToolkitError: unavailable, sqlite3.Error: unavailable,
+                OSError: unavailable}
+    app = Starlette(routes=routes, exception_handlers=handlers,
                     middleware=[Middleware(SessionMiddleware, secret_key=secrets.token_hex(32),
                                            session_cookie="tousu_session", same_site="strict",
                                            max_age=int(timedelta(hours=SESSION_HOURS).total_seconds()))])

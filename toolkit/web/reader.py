@@ -68,7 +68,10 @@ class Reader:
     def journal(self) -> Journal:
         """The read-only journal; a new connection when the file was replaced, the memo dropped when
         anyone committed since the last call."""
-        stat = self.ws.journal_path.stat()
+        try:
+            stat = self.ws.journal_path.stat()
+        except FileNotFoundError:
+            raise WorkspaceUnavailable(f"日志 {self.ws.journal_path} 不存在（可能正在重建）") from None
         identity = (stat.st_dev, stat.st_ino)
         if self._journal is None or identity != self._identity:
             if self._journal is not None:
