@@ -125,6 +125,16 @@ def test_month_page_shows_the_numbers_of_tousu_report_and_score(site):
     assert page.count("<svg") == 3 and "http" not in page.split("<main>")[1]      # drawn here, nothing fetched
 
 
+def test_the_current_month_is_computed_at_most_once_a_minute_and_only_the_latest_kept(site):
+    reader = create_app(site.root, Clock(NOW)).state.reader
+    first, as_of = reader.month("2026-11", datetime(2026, 11, 21, 9, 0, 10))
+    assert as_of == NOW and reader.month("2026-11", datetime(2026, 11, 21, 9, 0, 50))[0] is first
+    later, as_of = reader.month("2026-11", datetime(2026, 11, 21, 9, 1, 5))
+    assert later is not first and as_of == datetime(2026, 11, 21, 9, 1)
+    assert reader._memo[("month", "2026-11")] == {as_of: later}
+    assert reader.month("2026-10", NOW)[1] == datetime(2026, 11, 1)         # a month over: as of its end
+
+
 def test_case_list_filters_are_a_url_and_sort_by_the_nearest_deadline(site):
     office = client_for(site)
 
@@ -166,8 +176,8 @@ def test_a_unit_user_sees_its_unit_only_masked_and_downloads_nothing(site):
     assert "三明市梅列区****" in own and "列东街28号" not in own
     response = unit.get("/cases/TS2026110001/files/TS2026110001-受理记录单-v1.xlsx")
     assert response.status_code == 403 and "仅服务管理办公室可下载" in response.text
-    assert [s["unit"] for s in unit.get("/api/month?month=2026-11").json()["units"]] == \
-        [s["unit"] for s in site.cli["score"]["units"]]              # the JSON is the report's own, whole
+    own_scores = [s for s in site.cli["score"]["units"] if s["unit"] == CARE]
+    assert unit.get("/api/month?month=2026-11").json()["units"] == own_scores and len(own_scores) == 1
     assert NETWORK not in re.search(r'id="scores".*?</table>', unit.get("/month?month=2026-11").text, re.S).group(0)
 
 

@@ -49,7 +49,10 @@ def serve(host, port, workspace):
 
 @click.group()
 def user():
-    """网页账户（tousu serve）：存放在工作区 .tousu/users.toml，密码以 scrypt 散列保存。"""
+    """网页账户（tousu serve）：存放在工作区 .tousu/users.toml，密码以 scrypt 散列保存。
+
+    例：tousu user add 王敏 --office
+    """
 
 
 @user.command("add")

@@ -10,7 +10,6 @@ from ..deadlines import STAGE_NAMES
 from ..forms.kinds import KINDS
 from ..notices import NO_UNIT
 from ..period import month_of
-from ..scoring import UNASSIGNED
 from . import charts
 from .reader import OPEN_STAGES, PAGE_SIZE, Filters, Reader
 from .users import User
@@ -156,26 +155,22 @@ def _stages(reader: Reader, state: dict, forms: list[dict], now: datetime) -> li
 # ---------------------------------------------------------------------- 月度
 def month(reader: Reader, user: User, month: str, now: datetime) -> dict:
     """The 服务月报 figures (report.month_figures) and the scores (scoring.score_month, inside them)."""
-    figures = reader.month(month, now)
-    scores = figures["scores"]
-    if not user.office:
-        scores = [s for s in scores if s.unit == user.unit]
-    units = [(name, n) for name, n in figures["by"]["责任部门"]]
-    return {"month": month, "figures": figures, "rates": figures["rates"], "scores": scores,
-            "counts": figures["by"], "unassigned": UNASSIGNED,
-            "unit_chart": charts.bars(units, f"{month} 各责任部门投诉件数"),
+    figures, as_of = reader.month(month, now)
+    scores = figures["scores"] if user.office else [s for s in figures["scores"] if s.unit == user.unit]
+    return {"month": month, "as_of": as_of, "rates": figures["rates"], "scores": scores, "counts": figures["by"],
+            "unit_chart": charts.bars(figures["by"]["责任部门"], f"{month} 各责任部门投诉件数"),
             "channel_chart": charts.bars(figures["by"]["受理渠道"], f"{month} 各受理渠道投诉件数"),
             "trend_chart": charts.trend(figures["trend"], "近12个月投诉件数"),
-            "summary": month_json(figures, month)}
+            "summary": month_json(figures, month, scores)}
 
 
-def month_json(figures: dict, month: str) -> dict:
-    """The figures as `tousu report --json` and `tousu score --json` print them."""
+def month_json(figures: dict, month: str, scores: list) -> dict:
+    """The figures as `tousu report --json` prints them, with `units` as `tousu score --json` (a unit
+    user's own only)."""
     return {"month": month, "cases": len(figures["cases"]),
             "rates": {r.name: {"numerator": r.numerator, "denominator": r.denominator, "rate": r.value}
                       for r in figures["rates"]},
-            "repeat": len(figures["repeat"]), "open": len(figures["open"]),
-            "units": [s.to_json() for s in figures["scores"]]}
+            "repeat": len(figures["repeat"]), "open": len(figures["open"]), "units": [s.to_json() for s in scores]}
 
 
 def default_month(now: datetime) -> str:

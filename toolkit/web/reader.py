@@ -106,11 +106,17 @@ class Reader:
         moment = as_of.isoformat(timespec="seconds")
         return [item for received, due, item in self._memoised("open", compute) if received < moment and due < as_of]
 
-    def month(self, month: str, now: datetime) -> dict:
-        """report.month_figures (its scores are scoring.score_month's), as `tousu report`/`score` compute them."""
-        as_of = min(now, month_bounds(month)[1])
-        return self._memoised(("month", month, as_of),
-                              lambda j: month_figures(j, self.policy, month, as_of))
+    def month(self, month: str, now: datetime) -> tuple[dict, datetime]:
+        """report.month_figures (its scores are scoring.score_month's), as `tousu report`/`score` compute them
+        at the moment given; a month not over yet as of the start of the current minute (computed at most
+        once a minute), a month over as of its end. Returns the figures and that moment."""
+        as_of = min(now.replace(second=0, microsecond=0), month_bounds(month)[1])
+        kept = self._memoised(("month", month), lambda j: {})        # {as_of: figures}, the latest only
+        if as_of not in kept:
+            figures = month_figures(self.journal, self.policy, month, as_of)
+            kept.clear()
+            kept[as_of] = figures
+        return kept[as_of], as_of
 
     def notices(self) -> dict[tuple[str, str], str]:
         """{(number, stage): the notice's path} of every 督办通知单 issued (journal events)."""
