@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..archive import SIDECAR_SUFFIX
+from ..deadlines import STAGE_NAMES
 from ..errors import WorkspaceUnavailable
 from ..journal import KEPT, Journal
 from ..notices import WINDOWS, Overdue, find_overdue
@@ -18,8 +19,7 @@ from ..period import month_bounds
 from ..report import month_figures
 from ..workspace import Workspace
 
-OPEN_STAGES = ("investigation", "handling", "promise", "callback")     # owed by someone: never a window
-assert not set(OPEN_STAGES) & set(WINDOWS)
+OPEN_STAGES = tuple(stage for stage in STAGE_NAMES if stage not in WINDOWS)    # owed by someone
 PAGE_SIZE = 50
 
 
