@@ -262,6 +262,8 @@ def test_user_add_names_a_policy_unit_and_serve_keeps_to_loopback_without_accoun
     served = cli("serve", "--host", "0.0.0.0", "-w", root, check=False)
     assert served.exit_code == 2 and "尚无账户，只能在本机（127.0.0.1）查看" in served.output
     assert not (root / ".tousu" / "users.toml").exists()
+    missing = cli("serve", "-w", tmp_path / "没有的工作区", check=False)
+    assert missing.exit_code == 2 and "还没有日志" in missing.output and not (tmp_path / "没有的工作区").exists()
 
 
 def test_without_accounts_the_host_itself_is_the_office(tmp_path):
