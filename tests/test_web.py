@@ -266,17 +266,22 @@ def test_user_add_names_a_policy_unit_and_serve_keeps_to_loopback_without_accoun
     assert missing.exit_code == 2 and "还没有日志" in missing.output and not (tmp_path / "没有的工作区").exists()
 
 
-def test_without_accounts_the_host_itself_is_the_office(tmp_path):
+def test_without_accounts_the_host_itself_is_the_office_and_nobody_else(tmp_path):
     root = tmp_path / "ws"
     cli("init", root)
-    client = TestClient(create_app(root, Clock(NOW)))
-    assert client.get("/today").status_code == 200 and "本机（服务管理办公室）" in client.get("/today").text
+    app = create_app(root, Clock(NOW))
+    for host in ("127.0.0.1", "::1"):
+        page = TestClient(app, client=(host, 50000)).get("/today")
+        assert page.status_code == 200 and "本机（服务管理办公室）" in page.text
+    for host in ("192.168.1.20", "testclient"):       # a LAN address reaches only the login form
+        response = TestClient(app, client=(host, 50000)).get("/today", follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"].startswith("/login")
 
 
 def test_a_journal_being_swapped_in_is_a_page_that_says_so_then_the_view_comes_back(tmp_path):
     root = tmp_path / "ws"
     cli("init", root)
-    client = TestClient(create_app(root, Clock(NOW)), raise_server_exceptions=False)
+    client = TestClient(create_app(root, Clock(NOW)), raise_server_exceptions=False, client=("127.0.0.1", 50000))
     assert client.get("/today").status_code == 200
     journal = root / ".tousu" / "journal.sqlite3"
     journal.rename(journal.with_name("elsewhere"))

@@ -1,6 +1,5 @@
 """`tousu serve` and `tousu user add`: the read-only web view (toolkit/web) and its accounts.
 Registered on the main group at the end of toolkit/cli.py; import `toolkit.cli`, not this module."""
-import ipaddress
 import json
 from pathlib import Path
 
@@ -12,15 +11,6 @@ from .errors import ConfigError
 from .workspace import Workspace, default_root
 
 LOOPBACK = "127.0.0.1"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @click.command()
@@ -36,7 +26,7 @@ def serve(host, port, workspace):
     import uvicorn
 
     from .web.app import create_app
-    from .web.users import load_users, users_path
+    from .web.users import is_loopback, load_users, users_path
 
     root = Path(workspace or default_root()).resolve()
     if not is_loopback(host) and not load_users(users_path(Workspace(root))):

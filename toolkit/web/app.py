@@ -1,10 +1,13 @@
 """The Starlette application of `tousu serve`. Every page reads the workspace through `Reader` (the
 journal read-only, never the lock); the only state the server keeps is in memory: the session key (new
 at every start, so a restart logs everyone out), the login failures, the figures per journal version.
+The handlers run on the event loop one at a time, so the one read-only SQLite connection is never used
+by two threads at once.
 
-Access: while no account exists the view is the host's own (127.0.0.1 only, `tousu serve` refuses other
-addresses); once one exists every page needs a login. A unit user sees its unit's cases with phone
-numbers and addresses masked, and downloads nothing (the archived forms carry them in full)."""
+Access: while no account exists the view is the host's own (a request from a loopback address only;
+`tousu serve` refuses other addresses then); once one exists every page needs a login. A unit user sees
+its unit's cases with phone numbers and addresses masked, and downloads nothing (the archived forms
+carry them in full)."""
 import secrets
 import sqlite3
 from datetime import timedelta
@@ -27,7 +30,7 @@ from ..errors import ToolkitError, WorkspaceUnavailable, sqlite_reason
 from ..period import BadMonth, month_bounds
 from . import pages
 from .reader import Filters, Reader
-from .users import LOCAL, RateLimit, User, authenticate, load_users, users_path
+from .users import LOCAL, RateLimit, User, authenticate, is_loopback, load_users, users_path
 
 HERE = Path(__file__).parent
 SESSION_HOURS = 8
@@ -66,8 +69,8 @@ def create_app(root: Path, clock: Clock = Clock(), limit: RateLimit | None = Non
 
     def user_of(request: Request) -> User | None:
         users = accounts.current()
-        if not users:
-            return LOCAL
+        if not users:           # never anyone else, whatever address the server was started on
+            return LOCAL if is_loopback(request.client.host if request.client else None) else None
         name = request.session.get("user")
         user = users.get(name) if isinstance(name, str) else None
         # a password changed by `tousu user add` ends the sessions opened with the old one

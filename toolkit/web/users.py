@@ -3,6 +3,7 @@ clerk edits), written only by `tousu user add`. A password is kept as an scrypt 
 a unit user sees its unit's cases only, an office user every case."""
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 import time
@@ -34,8 +35,17 @@ class User:
         return "服务管理办公室" if self.office else self.unit
 
 
-# A local viewer on 127.0.0.1 while no account exists: the office itself at the host.
+# A viewer on the host itself (a loopback address) while no account exists: the office at its own computer.
 LOCAL = User("本机", None)
+
+
+def is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
 
 
 def users_path(ws) -> Path:
