@@ -75,8 +75,8 @@ def site(tmp_path_factory) -> Site:
     return build_site(tmp_path_factory.mktemp("web"))
 
 
-def client_for(site: Site, user: str | None = "王敏", limit: RateLimit | None = None) -> TestClient:
-    client = TestClient(create_app(site.root, Clock(NOW), limit))
+def client_for(site: Site, user: str | None = "王敏", limit: RateLimit | None = None, now: datetime = NOW) -> TestClient:
+    client = TestClient(create_app(site.root, Clock(now), limit))
     if user:
         response = client.post("/login", data={"name": user, "password": PASSWORD})
         assert response.status_code == 200 and "登录" not in response.text.split("<main>")[1][:40], response.text
@@ -103,6 +103,17 @@ def test_today_lists_exactly_what_tousu_overdue_lists(site):
     assert overdue.index(NETWORK) < overdue.index("TS2026110002") < overdue.index(CARE) < overdue.index("TS2026110003")
     assert "2天9小时" in overdue and "9小时" in overdue            # 11-18 23:59:59 -> 11-21 09:00, rounded up
     assert "已发：TS2026110002-督办通知单-调查反馈.docx" in overdue
+
+
+@pytest.mark.parametrize("moment", ["2026-11-20 09:00", "2026-11-22 00:00", "2026-11-24 00:00", "2026-12-31 00:00"])
+def test_today_at_any_moment_is_tousu_overdue_as_of_that_moment(site, moment):
+    """Later moments bring the open cases' 处理反馈 past its deadline too; the closed case never appears."""
+    as_of = datetime.fromisoformat(moment)
+    shown = client_for(site, now=as_of).get("/api/today").json()
+    listed = json.loads(cli("overdue", "--as-of", moment, "-w", site.root, "--json").stdout)
+    assert shown == {"as_of": listed["as_of"], "overdue": listed["overdue"]}
+    assert "TS2026110001" not in {item["number"] for item in shown["overdue"]}
+    assert len(shown["overdue"]) == {"2026-11-20": 1, "2026-11-22": 3, "2026-11-24": 5, "2026-12-31": 6}[moment[:10]]
 
 
 def test_month_page_shows_the_numbers_of_tousu_report_and_score(site):
