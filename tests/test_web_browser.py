@@ -151,20 +151,20 @@ def test_the_office_filters_cases_by_url_opens_one_and_downloads_its_form(login,
 
 def test_a_unit_user_sees_its_own_unit_masked_and_not_another_units_case_even_by_url(login, server):
     page = login("李娜")
-    shot(page, "06-今日-承办单位")
+    shot(page, "05-今日-承办单位")
     assert {r.get_attribute("data-number") for r in page.locator("tr[data-number]").all()} == {"TS2026110003"}
     page.click("text=案件")
     numbers = [r.get_attribute("data-number") for r in page.locator("#cases tr[data-number]").all()]
     assert numbers == ["TS2026110003", "TS2026110001"]
-    shot(page, "07-案件-承办单位")
+    shot(page, "06-案件-承办单位")
     page.goto(server + "/cases/TS2026110001")
     text = page.inner_text("main")
     assert "138****1234" in text and "13805931234" not in text and "三明市梅列区****" in text
     assert page.locator("#files a").count() == 0
-    shot(page, "08-案件详情-承办单位")
+    shot(page, "07-案件详情-承办单位")
     response = page.goto(server + "/cases/TS2026110002")           # another unit's case, typed by hand
     assert response.status == 404 and "未找到" in page.inner_text("main")
-    shot(page, "09-他单位案件-承办单位")
+    shot(page, "08-他单位案件-承办单位")
     page.click("text=退出登录")
     page.wait_for_url(re.compile(r".*/login"))
     shot(page, "00-登录")
