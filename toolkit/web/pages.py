@@ -2,7 +2,7 @@
 view is narrowed to its unit and its customers' phone numbers and addresses are masked here, before
 anything reaches a template."""
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 from ..cases import STATUSES, overrun
@@ -55,14 +55,16 @@ def allowed(user: User, case: dict | None) -> bool:
 def today(reader: Reader, user: User, now: datetime, unit: str = "", page: int = 1) -> dict:
     """Overdue stages (find_overdue at now) and the stages due before the end of tomorrow, by unit."""
     end_of_tomorrow = datetime.combine(now.date() + timedelta(days=2), datetime.min.time())
-    overdue = reader.overdue(now)
-    late = {(i.number, i.stage) for i in overdue}
-    soon = [i for i in reader.overdue(end_of_tomorrow) if (i.number, i.stage) not in late]
     scope = user.unit or unit
+    moment = now.isoformat(timespec="seconds")
+    overdue, soon = [], []
+    for received, due, item in reader.stages_due(end_of_tomorrow):       # overdue(now) and the rest
+        if not scope or item.unit == scope:
+            (overdue if received < moment and due < now else soon).append(item)
     notices = reader.notices()
 
     def rows(items):
-        items = [i for i in items if not scope or i.unit == scope]
+        """This page's rows of `items` and, per unit, how many `items` hold in all."""
         out = []
         for item in items[(page - 1) * TODAY_PAGE:page * TODAY_PAGE]:
             case = reader.case(item.number)
@@ -72,14 +74,14 @@ def today(reader: Reader, user: User, now: datetime, unit: str = "", page: int =
                         "due": item.due, "unit": item.unit or NO_UNIT, "customer": facts.get("customer_name"),
                         "phone": facts.get("phone"), "late": overrun(now - due) if due < now else "",
                         "notice": notices.get((item.number, item.stage))})
-        return out, len(items)
-    overdue_rows, overdue_total = rows(overdue)
-    soon_rows, soon_total = rows(soon)
+        return out, len(items), Counter(item.unit or NO_UNIT for item in items)
+    overdue_rows, overdue_total, overdue_units = rows(overdue)
+    soon_rows, soon_total, soon_units = rows(soon)
     order = reader.policy.units
-    return {"now": now, "overdue": _by_unit(overdue_rows, order), "overdue_total": overdue_total,
-            "soon": _by_unit(soon_rows, order), "soon_total": soon_total, "unit": scope, "page": page,
-            "no_unit": NO_UNIT,
-            "pages": max(1, -(-max(overdue_total, soon_total) // TODAY_PAGE))}
+    return {"now": now, "unit": scope, "no_unit": NO_UNIT, "page": page,
+            "pages": max(1, -(-max(overdue_total, soon_total) // TODAY_PAGE)),
+            "overdue": _by_unit(overdue_rows, order), "overdue_total": overdue_total, "overdue_units": overdue_units,
+            "soon": _by_unit(soon_rows, order), "soon_total": soon_total, "soon_units": soon_units}
 
 
 def _by_unit(rows: list[dict], order: list[str]) -> list[tuple[str, list[dict]]]:
