@@ -40,7 +40,8 @@ def pages(cases: int, requests: int) -> dict[str, list[str]]:
 
 
 def serve(root: Path) -> tuple[uvicorn.Server, int]:
-    server = uvicorn.Server(uvicorn.Config(create_app(root, CLOCK), host="127.0.0.1", port=0, log_level="warning"))
+    app = create_app(root, CLOCK, server=True)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

@@ -32,7 +32,7 @@ def serve(host, port, workspace):
     if not is_loopback(host) and not load_users(users_path(Workspace(root))):
         raise ConfigError(f"尚无账户，只能在本机（{LOOPBACK}）查看。对局域网开放前请先建立账户："
                           f"tousu user add 姓名 --unit 单位 或 --office。")
-    app = create_app(root, Clock.from_env())
+    app = create_app(root, Clock.from_env(), server=True)
     click.echo(f"只读网页已启动：http://{host}:{port}/（Ctrl+C 停止）", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

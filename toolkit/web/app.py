@@ -61,8 +61,10 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def create_app(root: Path, clock: Clock = Clock(), limit: RateLimit | None = None) -> Starlette:
-    reader = Reader(root)
+def create_app(root: Path, clock: Clock = Clock(), limit: RateLimit | None = None,
+               server: bool = False) -> Starlette:
+    """`server`: the app is the process's (tousu serve, the bench), not a test's: see Reader._kept."""
+    reader = Reader(root, freeze=server)
     accounts = Accounts(users_path(reader.ws))
     limit = limit or RateLimit()
     templates = Jinja2Templates(env=_environment())

@@ -38,16 +38,6 @@ LIST_COLUMNS = (f"number, received_at, json_extract(facts, '$.customer_name') AS
                 f"{NEXT_DUE} AS next_due")
 
 
-def _kept(value):
-    """`value` is kept until the journal changes: moved out of the garbage collector's reach (after one
-    collection, so no garbage is frozen with it), or every later collection would walk the hundreds of
-    thousands of objects of 50,000 cases — a pause of ~100 ms in some request. Refcounting still frees
-    them when the journal changes (they hold no cycles)."""
-    gc.collect()
-    gc.freeze()
-    return value
-
-
 class _StillOpen:
     """The journal as find_overdue reads it (cases_received), narrowed in SQLite to the cases with a stage
     still open: a closed case gives find_overdue nothing, and most cases of a year are closed."""
@@ -75,7 +65,7 @@ class Filters:
 
 
 class Reader:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, freeze: bool = False):
         self.ws = Workspace(Path(root).resolve())      # not Workspace.open: it would create folders
         if not self.ws.journal_path.exists():
             raise WorkspaceUnavailable(f"工作区 {self.ws.root} 还没有日志（{self.ws.journal_path}）："
@@ -84,6 +74,7 @@ class Reader:
         self._identity = None
         self._version = None
         self._memo: dict = {}
+        self.freeze = freeze                            # a long-lived server process (see _kept)
 
     @property
     def policy(self):
@@ -116,8 +107,19 @@ class Reader:
     def _memoised(self, key, compute):
         journal = self.journal
         if key not in self._memo:
-            self._memo[key] = _kept(compute(journal))
+            self._memo[key] = self._kept(compute(journal))
         return self._memo[key]
+
+    def _kept(self, value):
+        """`value` is kept until the journal changes. In a server (`freeze`) everything alive is then moved
+        out of the garbage collector's reach, or every full collection would walk the hundreds of thousands
+        of objects of 50,000 cases: a pause of ~100 ms in some request. What was frozen before is let go and
+        collected first, so nothing stays frozen longer than one journal version."""
+        if self.freeze:
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+        return value
 
     # ------------------------------------------------------------------ the library's figures
     def overdue(self, as_of: datetime) -> list[Overdue]:
@@ -144,7 +146,7 @@ class Reader:
         if as_of not in kept:
             figures = month_figures(self.journal, self.policy, month, as_of)
             kept.clear()
-            kept[as_of] = _kept(figures)
+            kept[as_of] = self._kept(figures)
         return kept[as_of], as_of
 
     def notices(self) -> dict[tuple[str, str], str]:
