@@ -1,6 +1,7 @@
 """Issue 14: `tousu serve`, the read-only web view, through Starlette's TestClient: the figures are the
 library's (equal to `tousu overdue`/`report`/`score`), a unit user sees its unit only and masked, logins
 are hashed, limited and signed, downloads name no path, and browsing writes nothing."""
+import gc
 import hashlib
 import json
 import re
@@ -300,6 +301,16 @@ def test_a_journal_being_swapped_in_is_a_page_that_says_so_then_the_view_comes_b
     assert response.status_code == 503 and "工作区暂时无法读取：日志" in response.text and "可能正在重建" in response.text
     journal.with_name("elsewhere").rename(journal)
     assert client.get("/cases").status_code == 200
+
+
+def test_a_server_process_keeps_its_figures_out_of_the_garbage_collector(site):
+    app = create_app(site.root, Clock(NOW), server=True)
+    try:
+        gc.unfreeze()
+        assert TestClient(app).post("/login", data={"name": "王敏", "password": PASSWORD}).status_code == 200
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 # ---------------------------------------------------------------------- read-only
