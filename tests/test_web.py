@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from toolkit.cli import main
 from toolkit.clock import Clock
 from toolkit.forms.build import build
-from toolkit.forms.kinds import CALLBACK, FEEDBACK, INTAKE
+from toolkit.forms.kinds import CALLBACK, EXTENSION, FEEDBACK, INTAKE
 from toolkit.web.app import create_app
 from toolkit.web.users import RateLimit, check_password, hash_password, load_users
 
@@ -26,7 +26,8 @@ CARE, NETWORK = "客户创值赋能群", "管网运营赋能群"
 PASSWORD = "正确的密码-2026"
 # Received (own channel, 非重大: 调查反馈 by the end of day 3, 处理反馈 3 days later):
 #  TS..01 11-20 15:30 CARE, fed back 11-21 08:30 (reviewed) and called back;  TS..02 11-15 10:00 NETWORK;
-#  TS..03 11-17 10:00 CARE;  TS..04 11-19 09:00 NETWORK.
+#  TS..03 11-17 10:00 CARE, an approved extension to 11-28 arriving 11-21 09:00 (after its 调查反馈 deadline:
+#  only 处理反馈, 11-23, moves);  TS..04 11-19 09:00 NETWORK.
 CASES = [(CARE, datetime(2026, 11, 20, 15, 30), "陈美华", "13805931234"),
          (NETWORK, datetime(2026, 11, 15, 10, 0), "王芳", "13900000002"),
          (CARE, datetime(2026, 11, 17, 10, 0), "李雷", "13900000003"),
@@ -51,7 +52,8 @@ def cli(*args, check=True):
 
 
 def build_site(base: Path) -> Site:
-    """The workspace every web test reads: four cases in two units, a feedback, a callback, two notices."""
+    """The workspace every web test reads: four cases in two units, a feedback, a callback, an extension,
+    two notices."""
     root = base / "ws"
     cli("init", root)
     forms = [build(INTAKE, dict(INTAKE_VALUES, unit=unit, received_at=received, customer_name=name, phone=phone),
@@ -61,6 +63,8 @@ def build_site(base: Path) -> Site:
     cli("process", build(CALLBACK, dict(number="TS2026110001", callback_date="2026-11-21 08:50", caller="周洁",
                                         method="电话", evaluation="满意", notes="已解决"), base / "callback.xlsx"),
         "-w", root)
+    cli("process", build(EXTENSION, dict(number="TS2026110003", unit=CARE, extend_to=datetime(2026, 11, 28),
+                                         reason="需厂家检测表具", approval="同意"), base / "extension.xlsx"), "-w", root)
     cli("overdue", "--as-of", "2026-11-21 09:00", "--notices", "-w", root)
     cli("user", "add", "王敏", "--office", "--password", PASSWORD, "-w", root)
     cli("user", "add", "李娜", "--unit", CARE, "--password", PASSWORD, "-w", root)
@@ -108,13 +112,14 @@ def test_today_lists_exactly_what_tousu_overdue_lists(site):
 
 @pytest.mark.parametrize("moment", ["2026-11-20 09:00", "2026-11-22 00:00", "2026-11-24 00:00", "2026-12-31 00:00"])
 def test_today_at_any_moment_is_tousu_overdue_as_of_that_moment(site, moment):
-    """Later moments bring the open cases' 处理反馈 past its deadline too; the closed case never appears."""
+    """Later moments bring the open cases' 处理反馈 past its deadline too (TS..03's only after its extension,
+    11-28); the closed case never appears."""
     as_of = datetime.fromisoformat(moment)
     shown = client_for(site, now=as_of).get("/api/today").json()
     listed = json.loads(cli("overdue", "--as-of", moment, "-w", site.root, "--json").stdout)
     assert shown == {"as_of": listed["as_of"], "overdue": listed["overdue"]}
     assert "TS2026110001" not in {item["number"] for item in shown["overdue"]}
-    assert len(shown["overdue"]) == {"2026-11-20": 1, "2026-11-22": 3, "2026-11-24": 5, "2026-12-31": 6}[moment[:10]]
+    assert len(shown["overdue"]) == {"2026-11-20": 1, "2026-11-22": 3, "2026-11-24": 4, "2026-12-31": 6}[moment[:10]]
 
 
 def test_month_page_shows_the_numbers_of_tousu_report_and_score(site):
@@ -172,6 +177,11 @@ def test_case_page_shows_forms_deadlines_classification_callbacks_and_notices(si
     assert rows[:2] == [("met", "调查反馈"), ("met", "处理反馈")]
     overdue = client_for(site).get("/cases/TS2026110002").text
     assert '<tr class="overdue"><td>调查反馈' in overdue and "TS2026110002-督办通知单-调查反馈.docx" in overdue
+    extended = client_for(site).get("/cases/TS2026110003").text
+    assert re.findall(r'<tr class="(\w+)"><td>(\S+?)(<span class="tag">已延期</span>)?</td>\s*<td>([\d: -]+)</td>',
+                      extended)[:2] == [("overdue", "调查反馈", "", "2026-11-20 23:59"),
+                                        ("open", "处理反馈", '<span class="tag">已延期</span>', "2026-11-28 23:59")]
+    assert "延期申请单 第1版" in extended and "需厂家检测表具" in extended
 
 
 # ---------------------------------------------------------------------- who sees what
