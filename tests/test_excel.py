@@ -6,7 +6,7 @@ import pytest
 from conftest import INTAKE_VALUES
 from fake_xlwings import FakeBook
 
-from toolkit import xl
+from toolkit import commands, xl
 from toolkit.clock import Clock
 from toolkit.forms.build import build
 from toolkit.forms.kinds import INTAKE
@@ -157,7 +157,7 @@ def test_score_sheet_keeps_unit_names_as_text(tmp_path, workspace, monkeypatch):
         score = UnitScore(unit)
         score.add(f"TS202611{number:04d}", f"{unit} 未在时限内反馈", 0.5)
         scores.append(score)
-    monkeypatch.setattr(xl, "score_month", lambda *args: scores)
+    monkeypatch.setattr(commands, "score_month", lambda *args: scores)
     book = office_book(tmp_path, "考核")
     xl.main(book, clock=CLOCK)
     cells = saved_cells(book, "考核")
@@ -172,8 +172,8 @@ def test_supervision_sheet_keeps_unit_names_as_text(tmp_path, workspace, monkeyp
     monkeypatch.setenv("TOUSU_WORKSPACE", str(workspace))
     items = [Overdue(f"TS202611{n:04d}", "investigation", "2026-11-13T23:59:59", unit, f"archive/{unit}.docx")
              for n, unit in enumerate(HOSTILE_UNITS, start=1)]
-    monkeypatch.setattr(xl, "find_overdue", lambda journal, as_of: items)
-    monkeypatch.setattr(xl, "issue_notices", lambda ws, found, as_of, now: found)
+    monkeypatch.setattr(commands, "find_overdue", lambda journal, as_of: items)
+    monkeypatch.setattr(commands, "issue_notices", lambda ws, found, as_of, now: found)
     book = office_book(tmp_path, "督办")
     xl.main(book, clock=CLOCK)
     cells = saved_cells(book, "督办")

@@ -2,7 +2,6 @@
 text or JSON. Library errors map to exit codes here and nowhere else:
 0 success, 1 some input refused or a check failed, 2 usage or configuration error."""
 import json
-import shutil
 import signal
 import sqlite3
 import sys
@@ -13,29 +12,20 @@ from pathlib import Path
 
 import click
 
-from . import cli_text
-from .batch import process_batch, rebuild_all
+from . import cli_text, commands
 from .clock import Clock
-from .deadlines import STAGE_NAMES, DeadlineRules
 from .errors import (
+    BadArgument,
     ConfigError,
     FormRefused,
     ToolkitError,
     WorkspaceUnavailable,
     sqlite_reason,
 )
-from .forms.values import ValueIssue, parse_datetime
-from .notices import NO_UNIT, find_overdue, issue_notices, listing_warnings
-from .paths import SAMPLES
+from .paths import workspace_policy
 from .period import BadMonth, month_bounds
-from .policy import REQUIRED_DATE, SEVERITIES, load_policy
-from .process import check as check_file
-from .receipt import STAGE_TEXT
-from .report import write_report, write_score_sheet
-from .scoring import PERSON_PENALTIES, score_month
-from .scoring import warnings as score_warnings
-from .status import workspace_status
-from .verify import verify as verify_workspace
+from .policy import SEVERITIES, load_policy
+from .results import Result
 from .watcher import Watcher, configure_logging
 from .workspace import Workspace, default_root
 
@@ -73,7 +63,8 @@ def _internal_error(exc: BaseException) -> str:
     return f"内部错误（{type(exc).__name__}）：操作未完成，已写入的内容不受影响。{where}，请发给维护人员。"
 
 
-FAILURES = ((ConfigError, "配置错误", 2), (WorkspaceUnavailable, "工作区错误", 2), (FormRefused, "错误", 1),
+FAILURES = ((ConfigError, "配置错误", 2), (BadArgument, "用法错误", 2), (WorkspaceUnavailable, "工作区错误", 2),
+            (FormRefused, "错误", 1),
             (ToolkitError, "错误", 2))      # the first that matches: heading and exit code
 
 
@@ -101,14 +92,18 @@ class Tousu(click.Group):
             sys.exit(2)
 
 
-def _emit(receipts, as_json: bool) -> None:
-    for receipt in receipts:
-        if as_json:
-            click.echo(json.dumps(receipt.to_json(), ensure_ascii=False))
-        else:
-            click.echo(receipt.describe() + "\n")
-    if any(not r.ok for r in receipts):
-        sys.exit(1)
+def _show(result: Result, as_json: bool) -> None:
+    """Render a command's result once: JSON lines or the Chinese text, hints on stderr, then its exit code."""
+    for note in result.notes:
+        click.echo(f"提示：{note}", err=True)
+    if as_json:
+        for line in result.json_lines():
+            click.echo(json.dumps(line, ensure_ascii=False))
+    else:
+        for line in result.lines():
+            click.echo(line)
+    if result.exit_code:
+        sys.exit(result.exit_code)
 
 
 def _open(workspace: Path | None) -> Workspace:
@@ -136,13 +131,7 @@ def init(directory, as_json):
 
     例：tousu init 投诉共享
     """
-    ws = Workspace.open(directory)
-    with ws.locked():                           # creates the journal's schema and the archive counters
-        pass
-    if as_json:
-        click.echo(json.dumps({"workspace": str(ws.root), "journal": str(ws.journal_path)}, ensure_ascii=False))
-    else:
-        click.echo(f"工作区已就绪：{ws.root}")
+    _show(commands.init(directory), as_json)
 
 
 @main.command()
@@ -154,10 +143,7 @@ def process(files, workspace, as_json):
 
     例：tousu process 受理记录单.xlsx --json
     """
-    receipts, messages = process_batch(_open(workspace), list(files), Clock.from_env())
-    for message in messages:
-        click.echo(f"提示：{message}", err=True)
-    _emit(receipts, as_json)
+    _show(commands.process(_open(workspace), list(files), Clock.from_env()), as_json)
 
 
 @main.command()
@@ -169,10 +155,8 @@ def check(files, workspace, as_json):
 
     例：tousu check 受理记录单.xlsx
     """
-    root = workspace or default_root()
-    policy = load_policy(Path(root) / "policy.toml")
-    clock = Clock.from_env()
-    _emit([check_file(path, policy, clock) for path in files], as_json)
+    policy = load_policy(workspace_policy(workspace or default_root()))
+    _show(commands.check(policy, list(files), Clock.from_env()), as_json)
 
 
 @main.command()
@@ -187,24 +171,8 @@ def due(channel, severity, received, required_date, workspace, as_json):
 
     例：tousu due --channel 客服热线 --severity 非重大 --received "2026-11-20 15:30"
     """
-    policy = load_policy(Path(workspace or default_root()) / "policy.toml")
-    reference = Clock.from_env().now()
-    try:
-        moment = parse_datetime(received, reference)[0]
-        required = parse_datetime(required_date, reference)[0].date() if required_date else None
-    except ValueIssue as issue:
-        raise click.UsageError(f"日期无法识别：{issue}") from None
-    channel_class, _ = policy.channel_class(channel)
-    deadlines = DeadlineRules(policy).intake(channel_class, severity, moment, required)
-    if as_json:
-        click.echo(json.dumps({"deadlines": deadlines.to_json()}, ensure_ascii=False))
-        return
-    click.echo(f"渠道类别：{channel_class}；投诉性质：{severity}；受理时间：{moment:%Y-%m-%d %H:%M}")
-    if required is None and policy.limit(channel_class, severity, "investigation") == REQUIRED_DATE:
-        click.echo(f"提示：未给出要求办结日期（--required-date），已按「{policy.fallback_class}」时限计算。")
-    for stage, value in deadlines.to_json().items():
-        if value:
-            click.echo(f"{STAGE_TEXT[stage]}：{value.replace('T', ' ')} 前")
+    policy = load_policy(workspace_policy(workspace or default_root()))
+    _show(commands.due(policy, channel, severity, received, required_date, Clock.from_env()), as_json)
 
 
 @main.group()
@@ -225,22 +193,7 @@ def ledger_rebuild(workspace, as_json):
 
     例：tousu ledger rebuild -w 投诉共享
     """
-    ws = _open(workspace)
-    result, messages = rebuild_all(ws, Clock.from_env())
-    years = sorted(p.name for p in ws.ledger.glob("投诉管理台帐-*.xlsx"))
-    if as_json:
-        click.echo(json.dumps({"cases": result.cases, "files": result.files, "refusals": result.refusals,
-                               "skipped": [{"path": p, "reason": r} for p, r in result.skipped],
-                               "ledgers": years, "messages": messages}, ensure_ascii=False))
-    else:
-        click.echo(f"已从归档重建 {result.cases} 件投诉（表单 {result.files} 份，拒收记录 {result.refusals} 份）；"
-                   f"台帐：{'、'.join(years) or '无'}")
-        for path, reason in result.skipped:
-            click.echo(f"已跳过：{path}：{reason}")
-        for message in messages:
-            click.echo(f"提示：{message}")
-    if result.skipped:
-        sys.exit(1)
+    _show(commands.rebuild(_open(workspace), Clock.from_env()), as_json)
 
 
 @main.command()
@@ -253,17 +206,7 @@ def verify(workspace, as_json):
 
     例：tousu verify -w 投诉共享
     """
-    findings = verify_workspace(_open(workspace), Clock.from_env().now())
-    if as_json:
-        click.echo(json.dumps({"ok": not findings, "findings": [f.to_json() for f in findings]}, ensure_ascii=False))
-    elif findings:
-        click.echo(f"发现 {len(findings)} 处不一致：")
-        for finding in findings:
-            click.echo(f"  {finding.path}：{finding.problem}")
-    else:
-        click.echo("归档、日志、台帐与回执一致。")
-    if findings:
-        sys.exit(1)
+    _show(commands.verify(_open(workspace), Clock.from_env()), as_json)
 
 
 @main.command()
@@ -275,35 +218,7 @@ def score(month, workspace, as_json):
 
     例：tousu score --month 2026-11
     """
-    ws = _open(workspace)
-    scores = score_month(ws.journal, ws.policy, month, Clock.from_env().now())
-    path = write_score_sheet(ws, month, scores)
-    notes = score_warnings(scores)
-    if as_json:
-        click.echo(json.dumps({"month": month, "units": [s.to_json() for s in scores], "warnings": notes},
-                              ensure_ascii=False))
-        return
-    click.echo(f"{month} 考核扣分（明细表：{ws.relative(path)}）")
-    for s in scores:
-        total = f"合计扣 {s.points:g} 分" if s.charged else f"列示 {s.points:g} 分，不计入任何单位"
-        click.echo(f"{s.unit}：重大 {s.major} 起，责任 {s.responsible} 起，非责任 {s.non_responsible} 起，"
-                   f"超时 {s.late} 起，{total}")
-        for line in s.lines:
-            click.echo(f"    {line.number}  {line.points:g} 分  {line.reason}")
-    for note in notes:
-        click.echo(f"提示：{note}")
-    click.echo("对投诉主要责任人考核扣罚参考标准（办法10.1，供参考，不自动计算）：")
-    for level, text in PERSON_PENALTIES:
-        click.echo(f"    {level}：{text}")
-
-
-def _moment(text: str | None, clock: Clock):
-    if not text:
-        return clock.now()
-    try:
-        return parse_datetime(text, clock.now())[0]
-    except ValueIssue as issue:
-        raise click.UsageError(f"时间「{text}」无法识别：{issue}") from None
+    _show(commands.score(_open(workspace), month, Clock.from_env()), as_json)
 
 
 @main.command()
@@ -316,25 +231,7 @@ def overdue(as_of, notices, workspace, as_json):
 
     --notices 只能按现在或过去的时间生成（通知单是正式文件）。例：tousu overdue --as-of 2026-11-27 --notices
     """
-    ws = _open(workspace)
-    clock = Clock.from_env()
-    moment = _moment(as_of, clock)
-    items = find_overdue(ws.journal, moment)
-    if notices:
-        with ws.locked():
-            issue_notices(ws, items, moment, clock.now())
-    warnings = listing_warnings(items)
-    if as_json:
-        click.echo(json.dumps({"as_of": moment.isoformat(timespec="seconds"), "overdue": [i.to_json() for i in items],
-                               "warnings": warnings}, ensure_ascii=False))
-        return
-    click.echo(f"截至 {moment:%Y-%m-%d %H:%M}，超时未反馈 {len(items)} 项：")
-    for item in items:
-        notice = f"  督办单{'（本次新生成）' if item.new else '（此前已生成）'}：{item.notice}" if item.notice else ""
-        click.echo(f"  {item.number}  {STAGE_NAMES[item.stage]}  时限 {item.due.replace('T', ' ')}  "
-                   f"{item.unit or NO_UNIT}{notice}")
-    for warning in warnings:
-        click.echo(f"提示：{warning}")
+    _show(commands.overdue(_open(workspace), as_of, notices, Clock.from_env()), as_json)
 
 
 @main.command()
@@ -346,19 +243,7 @@ def report(month, workspace, as_json):
 
     例：tousu report --month 2026-11
     """
-    ws = _open(workspace)
-    path, figures = write_report(ws, month, Clock.from_env().now())
-    rates = {r.name: {"numerator": r.numerator, "denominator": r.denominator, "rate": r.value}
-             for r in figures["rates"]}
-    if as_json:
-        click.echo(json.dumps({"month": month, "report": ws.relative(path), "cases": len(figures["cases"]),
-                               "rates": rates, "repeat": len(figures["repeat"]), "open": len(figures["open"])},
-                              ensure_ascii=False))
-        return
-    click.echo(f"服务月报已生成：{ws.relative(path)}；本月受理 {len(figures['cases'])} 件")
-    for name, r in rates.items():
-        shown = f"{r['rate']:.2%}" if r["rate"] is not None else "—"
-        click.echo(f"  {name}：{r['numerator']}/{r['denominator']} = {shown}")
+    _show(commands.report(_open(workspace), month, Clock.from_env()), as_json)
 
 
 @main.command()
@@ -395,27 +280,7 @@ def status(workspace, as_json):
 
     例：tousu status
     """
-    ws = _open(workspace)
-    info = workspace_status(ws, Clock.from_env().now())
-    if as_json:
-        click.echo(json.dumps(info, ensure_ascii=False))
-        return
-    names = f"（{'、'.join(info['pending'])}）" if info["pending"] else ""
-    click.echo(f"待处理：{len(info['pending'])} 个文件{names}")
-    for item in info["held"]:
-        click.echo(f"未能处理（留在收件箱）：{item['file']}：{item['reason']}")
-    if info["in_subfolders"]:
-        click.echo(f"收件箱子文件夹中的文件不会处理，请移到 inbox/ 下：{'、'.join(info['in_subfolders'])}")
-    if info["unfinished"]:
-        click.echo(f"处理中断、待完成：{'、'.join(info['unfinished'])}（监视程序启动时自动完成）")
-    if info["ledgers_pending"]:
-        years = "、".join(map(str, info["ledgers_pending"]))
-        click.echo(f"待更新的台帐年份：{years}（下一批次或 tousu ledger rebuild 时更新）")
-    click.echo(f"今日：受理 {info['today']['accepted']} 份，拒收 {info['today']['refused']} 份")
-    for item in info["recent_refusals"]:
-        click.echo(f"最近拒收：{item['file']}（{item['at'].replace('T', ' ')}）{item['problem']}")
-    for event in info["recent_events"]:
-        click.echo(f"最近事件：{event['at'].replace('T', ' ')} 日志已按归档重建（{event.get('cases', 0)} 件）")
+    _show(commands.status(_open(workspace), Clock.from_env()), as_json)
 
 
 @main.command()
@@ -426,19 +291,7 @@ def demo(workspace, as_json):
 
     例：tousu demo
     """
-    ws = _open(workspace)
-    configure_logging(ws)
-    for sample in sorted(SAMPLES.glob("*")):       # copied in name order: follow-ups after their intakes
-        if sample.suffix.lower() in (".xlsx", ".xlsm", ".docx", ".xls", ".doc"):
-            shutil.copyfile(sample, ws.inbox / sample.name)
-    code = Watcher(ws, Clock.from_env(), settle=0.2).run(once=True)
-    info = workspace_status(ws, Clock.from_env().now())
-    if as_json:
-        click.echo(json.dumps(info, ensure_ascii=False))
-        sys.exit(code)
-    click.echo(f"\n今日受理 {info['today']['accepted']} 份，拒收 {info['today']['refused']} 份。"
-               f"归档：{ws.archive}；退回：{ws.rejected}；回执：{ws.receipts}；台帐：{ws.ledger}")
-    sys.exit(code)
+    _show(commands.demo(_open(workspace), Clock.from_env()), as_json)
 
 
 from .cli_web import register  # noqa: E402 - the web view's commands (toolkit/cli_web.py)

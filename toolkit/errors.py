@@ -20,6 +20,10 @@ class CalendarError(ConfigError):
     """A date falls in a year the working-day calendar does not know."""
 
 
+class BadArgument(ToolkitError):
+    """A value typed on the command line (a date, a time) that cannot be understood (exit 2)."""
+
+
 class FormRefused(ToolkitError):
     """A file cannot be accepted; carries located problems."""
 

@@ -9,3 +9,8 @@ from pathlib import Path
 TEMPLATES = Path(os.environ.get("TOUSU_TEMPLATES") or str(files("toolkit._templates")))
 SAMPLES = Path(str(files("toolkit._samples")))
 DEFAULT_POLICY = TEMPLATES / "policy.toml"
+
+
+def workspace_policy(root: Path) -> Path:
+    """A workspace's own policy file, which overrides DEFAULT_POLICY key by key (may be absent)."""
+    return Path(root) / "policy.toml"

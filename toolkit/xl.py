@@ -9,6 +9,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from . import commands
 from .batch import refresh_ledgers
 from .clock import Clock
 from .deadlines import STAGE_NAMES, DeadlineRules
@@ -17,11 +18,10 @@ from .forms.reader import kind_by_title
 from .forms.values import parse_datetime
 from .inbox import find_receipt
 from .ledger import all_years
-from .notices import find_overdue, issue_notices
+from .paths import workspace_policy
 from .period import month_of
 from .policy import load_policy
 from .receipt import STAGE_TEXT as DEADLINE_TEXT
-from .scoring import score_month
 from .workspace import Workspace, default_root
 
 try:                                            # the "excel" extra; Linux without it still imports this module
@@ -120,24 +120,20 @@ def refresh_ledger(book=None, clock: Clock = Clock()):
 
 
 def notices_today(book=None, clock: Clock = Clock()):
-    """Render today's 督办通知单 (never twice) and list them in sheet 督办."""
+    """Render today's 督办通知单 (never twice) and list them in sheet 督办: `tousu overdue --notices`."""
     book = _book(book)
-    ws = Workspace.open(_workspace_root(book))
-    now = clock.now()
-    with ws.locked():
-        items = issue_notices(ws, find_overdue(ws.journal, now), now, now)
+    result = commands.overdue(Workspace.open(_workspace_root(book)), None, True, clock)
     rows = [["投诉编号", "超时环节", "时限", "责任部门", "督办通知单"]]
-    rows += [[i.number, STAGE_NAMES[i.stage], datetime.fromisoformat(i.due), i.unit, i.notice] for i in items]
+    rows += [[i.number, STAGE_NAMES[i.stage], datetime.fromisoformat(i.due), i.unit, i.notice] for i in result.items]
     return _show(book, "督办", rows)
 
 
 def score_this_month(book=None, clock: Clock = Clock()):
-    """This month's §10 points per unit, every line with its case and reason, in sheet 考核."""
+    """This month's §10 points per unit, every line with its case and reason, in sheet 考核: `tousu score`."""
     book = _book(book)
-    ws = Workspace.open(_workspace_root(book))
-    scores = score_month(ws.journal, ws.policy, month_of(clock.now()), clock.now())
+    result = commands.score(Workspace.open(_workspace_root(book)), month_of(clock.now()), clock)
     rows = [["责任部门", "投诉编号", "扣分", "依据"]]
-    for score in scores:
+    for score in result.scores:
         rows.append([score.unit, "合计", score.points, f"重大{score.major} 责任{score.responsible} "
                                                       f"非责任{score.non_responsible} 超时{score.late}"])
         rows += [[score.unit, line.number, line.points, line.reason] for line in score.lines]
@@ -162,7 +158,7 @@ def _udf(function):
 @_udf
 def TOUSU_DUE(channel, severity, received, stage="investigation"):  # noqa: N802 - Excel's naming
     """=TOUSU_DUE(渠道, 性质, 受理时间, "investigation"|"handling"): the 附件3 deadline."""
-    policy = load_policy(default_root() / "policy.toml")
+    policy = load_policy(workspace_policy(default_root()))
     moment = parse_datetime(received, Clock().now())[0]
     channel_class, _ = policy.channel_class(str(channel))
     return getattr(DeadlineRules(policy).intake(channel_class, str(severity), moment), stage)
