@@ -1,11 +1,10 @@
 """`tousu serve` and `tousu user add`: the read-only web view (toolkit/web) and its accounts.
 Registered on the main group at the end of toolkit/cli.py; import `toolkit.cli`, not this module."""
-import json
 from pathlib import Path
 
 import click
 
-from .cli import json_option, workspace_option
+from .cli import _show, json_option, workspace_option
 from .clock import Clock
 from .errors import ConfigError
 from .workspace import Workspace, default_root
@@ -58,24 +57,11 @@ def user_add(name, unit, office, password, workspace, as_json):
 
     例：tousu user add 王敏 --office；tousu user add 李娜 --unit 客户创值赋能群
     """
-    from .web.users import add_user, users_path
+    from .web.users import add_user
 
     if bool(unit) == office:
         raise click.UsageError("请给出 --unit 单位 或 --office 其中之一。")
-    ws = Workspace.open(workspace or default_root())
-    if unit and unit not in ws.policy.units:
-        raise click.BadParameter(f"「{unit}」不是策略中的单位；可选：{'、'.join(ws.policy.units)}。",
-                                 param_hint="--unit")
-    if not name.strip() or len(password) < 8:
-        raise click.UsageError("用户名不能为空，密码至少 8 个字符。")
-    path = users_path(ws)
-    replaced = add_user(path, name.strip(), unit, password)
-    if as_json:
-        click.echo(json.dumps({"user": name.strip(), "unit": unit, "office": office, "replaced": replaced,
-                               "file": ws.relative(path)}, ensure_ascii=False))
-    else:
-        click.echo(f"{'已重设密码' if replaced else '已建立账户'}：{name.strip()}（{unit or '服务管理办公室'}）；"
-                   f"账户文件 {ws.relative(path)}")
+    _show(add_user(Workspace.open(workspace or default_root()), name, unit, password), as_json)
 
 
 def register(main: click.Group) -> None:

@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from ..cases import STATUSES, overrun
 from ..deadlines import STAGE_NAMES
 from ..forms.kinds import KINDS
-from ..notices import NO_UNIT
+from ..notices import NO_UNIT, listing_warnings
 from ..period import month_of
+from ..results import OverdueResult, ReportResult, ScoreResult
+from ..scoring import warnings as score_warnings
 from . import charts
 from .reader import OPEN_STAGES, PAGE_SIZE, Filters, Reader
 from .users import User
@@ -78,7 +80,7 @@ def today(reader: Reader, user: User, now: datetime, unit: str = "", page: int =
     overdue_rows, overdue_total, overdue_units = rows(overdue)
     soon_rows, soon_total, soon_units = rows(soon)
     order = reader.policy.units
-    return {"now": now, "unit": scope, "no_unit": NO_UNIT, "page": page,
+    return {"now": now, "unit": scope, "no_unit": NO_UNIT, "page": page, "warnings": listing_warnings(overdue),
             "pages": max(1, -(-max(overdue_total, soon_total) // TODAY_PAGE)),
             "overdue": _by_unit(overdue_rows, order), "overdue_total": overdue_total, "overdue_units": overdue_units,
             "soon": _by_unit(soon_rows, order), "soon_total": soon_total, "soon_units": soon_units}
@@ -93,9 +95,10 @@ def _by_unit(rows: list[dict], order: list[str]) -> list[tuple[str, list[dict]]]
     return sorted(groups.items(), key=lambda kv: (kv[0] == NO_UNIT, rank.get(kv[0], len(rank)), kv[0]))
 
 
-def overdue_json(reader: Reader, user: User, now: datetime) -> list[dict]:
-    """The overdue stages as `tousu overdue --json` prints them (a unit user's own only)."""
-    return [i.to_json() for i in reader.overdue(now) if user.office or i.unit == user.unit]
+def overdue_json(reader: Reader, user: User, now: datetime) -> dict:
+    """The overdue stages as `tousu overdue --as-of now --json` prints them (a unit user's own only)."""
+    items = [i for i in reader.overdue(now) if user.office or i.unit == user.unit]
+    return OverdueResult(now, items, listing_warnings(items)).to_json()
 
 
 # ---------------------------------------------------------------------- 案件
@@ -167,12 +170,11 @@ def month(reader: Reader, user: User, month: str, now: datetime) -> dict:
 
 
 def month_json(figures: dict, month: str, scores: list) -> dict:
-    """The figures as `tousu report --json` prints them, with `units` as `tousu score --json` (a unit
-    user's own only)."""
-    return {"month": month, "cases": len(figures["cases"]),
-            "rates": {r.name: {"numerator": r.numerator, "denominator": r.denominator, "rate": r.value}
-                      for r in figures["rates"]},
-            "repeat": len(figures["repeat"]), "open": len(figures["open"]), "units": [s.to_json() for s in scores]}
+    """{"report": what `tousu report --json` prints but the path of a workbook the web never writes,
+    "score": what `tousu score --json` prints (a unit user's own score only)}."""
+    report = ReportResult(month, "", figures).to_json()
+    del report["report"]
+    return {"report": report, "score": ScoreResult(month, scores, "", score_warnings(scores)).to_json()}
 
 
 def default_month(now: datetime) -> str:

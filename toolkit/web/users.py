@@ -12,8 +12,9 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import BadArgument, ConfigError
 from ..files import write_atomically
+from ..results import Result
 
 USERS_FILE = "users.toml"
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}       # RFC 7914's interactive parameters: ~16 MiB, ~50 ms
@@ -98,13 +99,37 @@ def save_users(path: Path, users: dict[str, User]) -> None:
     write_atomically(path, "\n".join(lines).encode("utf-8"))
 
 
-def add_user(path: Path, name: str, unit: str | None, password: str) -> bool:
-    """Add or replace an account; True when it replaced one of the same name."""
+MIN_PASSWORD = 8
+
+
+@dataclass
+class UserAdded(Result):
+    user: User
+    replaced: bool                  # a user of that name had another password
+    file: str                       # the users file, relative to the workspace
+
+    def to_json(self) -> dict:
+        return {"user": self.user.name, "unit": self.user.unit, "office": self.user.office,
+                "replaced": self.replaced, "file": self.file}
+
+    def lines(self) -> list[str]:
+        return [f"{'已重设密码' if self.replaced else '已建立账户'}：{self.user.name}（{self.user.role}）；"
+                f"账户文件 {self.file}"]
+
+
+def add_user(ws, name: str, unit: str | None, password: str) -> UserAdded:
+    """Add an account (`unit` None: an office user), or set a new password for the one of that name."""
+    name = name.strip()
+    if unit is not None and unit not in ws.policy.units:
+        raise BadArgument(f"「{unit}」不是策略中的单位；可选：{'、'.join(ws.policy.units)}。")
+    if not name or len(password) < MIN_PASSWORD:
+        raise BadArgument(f"用户名不能为空，密码至少 {MIN_PASSWORD} 个字符。")
+    path = users_path(ws)
     users = load_users(path)
     replaced = name in users
     users[name] = User(name, unit, hash_password(password))
     save_users(path, users)
-    return replaced
+    return UserAdded(users[name], replaced, ws.relative(path))
 
 
 def authenticate(users: dict[str, User], name: str, password: str) -> User | None:
