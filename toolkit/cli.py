@@ -306,3 +306,8 @@ def demo(workspace, as_json):
     例：tousu demo
     """
     _show(commands.demo(_open(workspace), Clock.from_env()), as_json)
+
+
+from .cli_web import register  # noqa: E402 - the web view's commands (toolkit/cli_web.py)
+
+register(main)
