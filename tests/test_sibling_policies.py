@@ -378,3 +378,25 @@ def test_due_and_overdue_speak_the_policys_tiers_and_stages(tousu, form, workspa
                              target="展品"))
     code, _, text = tousu("overdue", "--as-of", "2026-11-16 12:00", json_out=False)
     assert code == 0 and "TS2026110001  处理方案沟通  时限 2026-11-16 11:45:00  设施设备部" in text, text
+
+
+def test_the_web_view_follows_the_policys_tiers_and_stages(tousu, form, workspace, monkeypatch):
+    from starlette.testclient import TestClient
+
+    from toolkit.clock import Clock
+    from toolkit.web.app import create_app
+    tousu("init", workspace, "--policy", "003")
+    monkeypatch.setenv("TOUSU_NOW", "2026-11-16T09:10:00")
+    tousu("process", _intake(form, datetime(2026, 11, 16, 9), "重大复杂", channel="电话", unit="设施设备部",
+                             target="展品"))
+    client = TestClient(create_app(workspace, Clock(datetime(2026, 11, 16, 12, 0))), client=("127.0.0.1", 5000))
+    today = client.get("/today").text
+    assert "处理方案沟通" in today and "2026-11-16 11:45" in today       # due 2 h after the 09:45 transfer
+    assert client.get("/api/today").json()["overdue"] == [
+        {"number": "TS2026110001", "stage": "plan", "due": "2026-11-16T11:45:00", "unit": "设施设备部",
+         "notice": None, "new": False}]
+    listing = client.get("/cases").text
+    assert all(f"<option >{tier}</option>" in listing or f"<option>{tier}</option>" in listing
+               for tier in ("紧急", "重大", "较复杂", "简单"))
+    detail = client.get("/cases/TS2026110001").text
+    assert "进展反馈" in detail and "处理方案沟通" in detail

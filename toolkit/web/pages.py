@@ -6,14 +6,13 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 from ..cases import STATUSES, overrun
-from ..deadlines import STAGE_NAMES
 from ..forms.kinds import KINDS
 from ..notices import NO_UNIT, listing_warnings
 from ..period import month_of
 from ..results import OverdueResult, ReportResult, ScoreResult
 from ..scoring import warnings as score_warnings
 from . import charts
-from .reader import OPEN_STAGES, PAGE_SIZE, Filters, Reader
+from .reader import PAGE_SIZE, Filters, Reader, supervised_stages
 from .users import User
 
 MASKED = ("phone", "address")                       # 个人信息: minimum necessary for a unit
@@ -72,7 +71,7 @@ def today(reader: Reader, user: User, now: datetime, unit: str = "", page: int =
             case = reader.case(item.number)
             facts = shown(user, case["facts"])
             due = datetime.fromisoformat(item.due)
-            out.append({"number": item.number, "stage": item.stage, "stage_name": STAGE_NAMES[item.stage],
+            out.append({"number": item.number, "stage": item.stage, "stage_name": item.name,
                         "due": item.due, "unit": item.unit or NO_UNIT, "customer": facts.get("customer_name"),
                         "phone": facts.get("phone"), "late": overrun(now - due) if due < now else "",
                         "notice": notices.get((item.number, item.stage))})
@@ -111,7 +110,8 @@ def case_list(reader: Reader, user: User, filters: Filters, now: datetime) -> di
         row["overdue"] = bool(row["next_due"]) and row["next_due"] < moment
         row["next_due"] = when(row["next_due"])
     return {"rows": rows, "total": total, "filters": filters, "pages": max(1, -(-total // PAGE_SIZE)),
-            "units": reader.policy.units, "statuses": STATUSES, "channels": reader.channels()}
+            "units": reader.policy.units, "statuses": STATUSES, "channels": reader.channels(),
+            "tiers": reader.policy.tier_names}
 
 
 # ---------------------------------------------------------------------- 案件详情
@@ -132,7 +132,7 @@ def case_detail(reader: Reader, user: User, case: dict, now: datetime) -> dict:
                                                         [m for m in marks if m["due"]], now),
             "callbacks": [f for f in forms if f["kind"] == "callback"],
             "appeals": [f for f in forms if f["kind"] == "appeal"], "notices": notices,
-            "labels": LABELS["intake"], "stage_names": STAGE_NAMES}
+            "labels": LABELS["intake"], "stage_names": reader.policy.stage_names}
 
 
 OUTCOMES = {"met": "按时", "late": "超时", "open": "未到期", "overdue": "已超时未反馈"}
@@ -144,14 +144,14 @@ def _stages(reader: Reader, state: dict, forms: list[dict], now: datetime) -> li
     extended = {datetime.combine(datetime.fromisoformat(f["facts"]["extend_to"]).date(), end_of_day)
                 for f in forms if f["kind"] == "extension" and f["facts"].get("approval") == "同意"
                 and f["facts"].get("extend_to")}
-    marks = []
-    for stage, name in STAGE_NAMES.items():
+    marks, supervised = [], supervised_stages(reader.policy)
+    for stage, name in reader.policy.stage_names.items():
         due = state["deadlines"].get(stage)
         if not due:
             continue
         due_at, met = datetime.fromisoformat(due), state["met"].get(stage)
         outcome = ("late" if stage in state["late"] else "met") if met else \
-            ("overdue" if due_at < now and stage in OPEN_STAGES else "open")
+            ("overdue" if due_at < now and stage in supervised else "open")
         marks.append({"stage": stage, "name": name, "due": due_at, "met": datetime.fromisoformat(met) if met else None,
                       "outcome": outcome, "outcome_name": OUTCOMES[outcome], "extended": due_at in extended})
     return marks

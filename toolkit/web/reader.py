@@ -8,20 +8,23 @@ their provenance, the notices issued) are here, read-only."""
 import gc
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from ..archive import SIDECAR_SUFFIX
-from ..deadlines import STAGE_NAMES
 from ..errors import WorkspaceUnavailable
 from ..journal import KEPT, Journal
-from ..notices import WINDOWS, Overdue, find_overdue
+from ..notices import Overdue, find_overdue
 from ..period import month_bounds
 from ..report import month_figures
 from ..workspace import Workspace
 
-OPEN_STAGES = tuple(stage for stage in STAGE_NAMES if stage not in WINDOWS)    # owed by someone
 PAGE_SIZE = 50
+
+
+def supervised_stages(policy) -> tuple[str, ...]:
+    """The policy's stages that can fall overdue (find_overdue's): met by a form, not a window."""
+    return tuple(stage.key for stage in policy.stages if stage.met_by and not stage.window)
 
 
 def _open_due(stage: str) -> str:
@@ -29,25 +32,29 @@ def _open_due(stage: str) -> str:
             f"THEN json_extract(state, '$.deadlines.{stage}') END")
 
 
-# The nearest deadline still open: what the case list sorts by (none: '9999', last).
-NEXT_DUE = "min(" + ", ".join(f"coalesce({_open_due(s)}, '9999')" for s in OPEN_STAGES) + ")"
-LIST_COLUMNS = (f"number, received_at, json_extract(facts, '$.customer_name') AS customer_name, "
-                f"json_extract(facts, '$.phone') AS phone, json_extract(facts, '$.channel') AS channel, "
-                f"json_extract(state, '$.status') AS status, json_extract(state, '$.severity') AS severity, "
-                f"json_extract(state, '$.suspected_major') AS suspected, json_extract(state, '$.unit') AS unit, "
-                f"{NEXT_DUE} AS next_due")
+def next_due(policy) -> str:
+    """SQL for the nearest deadline still open: what the case list sorts by (none: '9999', last)."""
+    return "min(" + ", ".join(f"coalesce({_open_due(s)}, '9999')" for s in supervised_stages(policy)) + ", '9999')"
+
+
+def list_columns(policy) -> str:
+    return (f"number, received_at, json_extract(facts, '$.customer_name') AS customer_name, "
+            f"json_extract(facts, '$.phone') AS phone, json_extract(facts, '$.channel') AS channel, "
+            f"json_extract(state, '$.status') AS status, json_extract(state, '$.severity') AS severity, "
+            f"json_extract(state, '$.suspected_major') AS suspected, json_extract(state, '$.unit') AS unit, "
+            f"{next_due(policy)} AS next_due")
 
 
 class _StillOpen:
     """The journal as find_overdue reads it (cases_received), narrowed in SQLite to the cases with a stage
     still open: a closed case gives find_overdue nothing, and most cases of a year are closed."""
 
-    def __init__(self, journal: Journal):
-        self.journal = journal
+    def __init__(self, journal: Journal, policy):
+        self.journal, self.next_due = journal, next_due(policy)
 
     def cases_received(self, start: datetime, end: datetime) -> list:
         rows = self.journal.db.execute(f"SELECT * FROM cases WHERE received_at >= ? AND received_at < ? "
-                                       f"AND {NEXT_DUE} < '9999' ORDER BY received_at, number",
+                                       f"AND {self.next_due} < '9999' ORDER BY received_at, number",
                                        (start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")))
         return [Journal._case(row) for row in rows]
 
@@ -57,7 +64,7 @@ class Filters:
     month: str = ""
     unit: str = ""
     status: str = ""
-    severity: str = ""          # 重大 | 非重大
+    severity: str = ""          # one of the policy's tiers
     channel: str = ""           # a channel name as the 服务月报 counts it (Policy.channel_name)
     suspected: bool = False
     q: str = ""                 # number, phone or customer name
@@ -124,18 +131,22 @@ class Reader:
     # ------------------------------------------------------------------ the library's figures
     def overdue(self, as_of: datetime) -> list[Overdue]:
         """find_overdue(journal, as_of), as `tousu overdue --as-of` lists it: the stages find_overdue gives
-        over every case (as_of = the end of time) are read once per journal version, then the moment's
-        are those of a case received before it whose deadline passed before it — its very conditions."""
+        up to the end of as_of's day are read once per journal version and day, then the moment's are those
+        of a case received before it whose deadline passed before it — its very conditions. (Not up to the
+        end of time: a recurring stage owes an occurrence every period until the case is closed.)"""
         return [item for _, _, item in self.stages_due(as_of)]
 
     def stages_due(self, as_of: datetime) -> list[tuple[str, datetime, Overdue]]:
         """(received_at, due, stage) of overdue(as_of), in its order."""
+        horizon = datetime.combine(as_of.date() + timedelta(days=1), time.min)
+
         def compute(journal):
             received = dict(journal.db.execute("SELECT number, received_at FROM cases").fetchall())
             return [(received[item.number], datetime.fromisoformat(item.due), item)
-                    for item in find_overdue(_StillOpen(journal), datetime.max)]
+                    for item in find_overdue(_StillOpen(journal, self.policy), horizon, self.policy)]
         moment = as_of.isoformat(timespec="seconds")
-        return [entry for entry in self._memoised("open", compute) if entry[0] < moment and entry[1] < as_of]
+        return [entry for entry in self._memoised(("open", horizon), compute)
+                if entry[0] < moment and entry[1] < as_of]
 
     def month(self, month: str, now: datetime) -> tuple[dict, datetime]:
         """report.month_figures (its scores are scoring.score_month's), as `tousu report`/`score` compute them
@@ -162,7 +173,7 @@ class Reader:
         def compute(journal):
             names: dict = {}
             rows = []
-            for row in journal.db.execute(f"SELECT {LIST_COLUMNS} FROM cases ORDER BY next_due, number"):
+            for row in journal.db.execute(f"SELECT {list_columns(self.policy)} FROM cases ORDER BY next_due, number"):
                 row = dict(row)
                 if row["channel"] not in names:
                     names[row["channel"]] = self.policy.channel_name(row["channel"])
