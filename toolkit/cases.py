@@ -335,7 +335,9 @@ class _Replay:
     # --- forms --------------------------------------------------------------------------------
     def step(self, entry: Facts) -> None:
         self.notes = []
-        getattr(self, f"_{entry['kind']}")(entry["facts"], _dt(entry["arrived_at"]))
+        step = KIND_BY_KEY[entry["kind"]].case_step
+        if step:
+            getattr(self, f"_{step}")(entry["facts"], _dt(entry["arrived_at"]))
         self._generic(entry["kind"], entry["facts"])
 
     def _intake(self, values: Facts, arrived: datetime) -> None:

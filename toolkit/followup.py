@@ -52,7 +52,8 @@ def _check_dates(reading, case: dict, arrived_at: datetime) -> None:
         reading.add(defect(label, where, f"{label}晚于表单送达时间（{arrived_at:%Y-%m-%d %H:%M}），请核对。"))
 
 
-def _check_appeal_window(reading, state: CaseState, policy) -> None:
+def _check_appeal_window(reading, state: CaseState, policy, arrived_at: datetime) -> None:
+    """Seed 7.2: an appeal is filed within the window the final judgement opened."""
     due = state.deadlines.appeal
     label, where = reading.label("appeal_date"), reading.where("appeal_date")
     if not due:
@@ -75,8 +76,7 @@ def _check_extension_in_time(reading, state: CaseState, policy, arrived_at: date
 
 
 # What a follow-up kind checks against its case before it is filed (beyond copies and dates).
-CASE_CHECKS = {"appeal": lambda reading, state, policy, arrived: _check_appeal_window(reading, state, policy),
-               "extension": _check_extension_in_time}
+CASE_CHECKS = {"appeal_window": _check_appeal_window, "extension_in_time": _check_extension_in_time}
 
 
 def register_followup(journal, policy, assessment: Assessment, reading, arrived_at) -> tuple[str, int]:
@@ -86,9 +86,8 @@ def register_followup(journal, policy, assessment: Assessment, reading, arrived_
         raise FormRefused([error("投诉编号", reading.where("number"),
                                  f"投诉编号「{number}」没有对应的受理记录，请核对编号（见受理回执），"
                                  f"或先提交客户投诉受理记录单。")])
-    check = CASE_CHECKS.get(reading.kind.key)
-    if check:
-        check(reading, CaseState.from_json(case["state"]), policy, arrived_at)
+    if reading.kind.case_check:
+        CASE_CHECKS[reading.kind.case_check](reading, CaseState.from_json(case["state"]), policy, arrived_at)
     _compare_copies(reading, case["facts"])
     _check_dates(reading, case, arrived_at)
     return number, journal.next_version(number, assessment.kind)

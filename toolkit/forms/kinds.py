@@ -63,6 +63,11 @@ class FormKind:
     annex: str = ""                 # "附件1" when the regulation prints the form
     opens_case: bool = False        # registers a new complaint (the intake); else it follows a numbered case
     dated: str | None = None        # the field dating the form itself, checked against 受理时间 and arrival
+    # What it does to its case: the step it takes in the case replay (cases._Replay._<step>: the seed's rules
+    # for a feedback, a callback, …); None: it is filed with the case and its dates are events the policy's
+    # stages may count from or be met by, nothing more.
+    case_step: str | None = None
+    case_check: str | None = None   # what it must satisfy against its case to be filed (followup.CASE_CHECKS)
 
     def spec(self, key: str) -> FieldSpec:
         return next(f for f in self.fields if f.key == key)
@@ -191,7 +196,8 @@ def _intake_unit(reading: "Reading", env: "Env") -> None:
 
 
 INTAKE = FormKind(
-    key="intake", name="受理记录单", title="客户投诉受理记录单", annex="附件1", opens_case=True,
+    key="intake", case_step="intake", opens_case=True,
+    name="受理记录单", title="客户投诉受理记录单", annex="附件1",
     titles=("客户投诉受理记录单", "投诉受理记录单", "投诉受理单"),
     fields=(
         FieldSpec("customer_name", "客户姓名", ("投诉人", "客户名称", "姓名")),
@@ -249,7 +255,8 @@ def _unit(key: str, label: str, aliases: tuple[str, ...] = ()) -> FieldSpec:
 
 
 FEEDBACK = FormKind(
-    key="feedback", name="调查处理反馈单", title="客户投诉调查处理反馈单", annex="附件2", dated="feedback_date",
+    key="feedback", case_step="feedback", dated="feedback_date",
+    name="调查处理反馈单", title="客户投诉调查处理反馈单", annex="附件2",
     titles=("客户投诉调查处理反馈单", "调查处理反馈单", "客户投诉调查处理反馈"),
     fields=(
         FieldSpec("customer_name", "客户姓名", ("投诉人",), required="error", copy_of="customer_name"),
@@ -309,7 +316,7 @@ def _ruling_needs_class(reading: "Reading", env: "Env") -> None:
 
 
 CALLBACK = FormKind(
-    key="callback", name="回访记录单", title="客户投诉回访记录单", dated="callback_date",
+    key="callback", case_step="callback", name="回访记录单", title="客户投诉回访记录单", dated="callback_date",
     titles=("客户投诉回访记录单", "投诉回访记录单", "回访记录单"),
     fields=(_number(), FieldSpec("callback_date", "回访日期", ("回访时间",), DateTime(), "error"),
             FieldSpec("caller", "回访人"), FieldSpec("method", "回访方式"),
@@ -319,7 +326,8 @@ CALLBACK = FormKind(
 )
 
 EXTENSION = FormKind(
-    key="extension", name="延期申请单", title="投诉处理延期申请单",
+    key="extension", case_step="extension", case_check="extension_in_time",
+    name="延期申请单", title="投诉处理延期申请单",
     titles=("投诉处理延期申请单", "延期申请单"),
     fields=(_number(), FieldSpec("unit", "申请单位", ("申请部门",), required="error"),
             FieldSpec("extend_to", "申请延期至", ("延期至", "申请延期至日期"), Date(), "error"),
@@ -329,7 +337,8 @@ EXTENSION = FormKind(
 )
 
 APPEAL = FormKind(
-    key="appeal", name="申诉单", title="投诉判定申诉单", dated="appeal_date",
+    key="appeal", case_step="appeal", case_check="appeal_window",
+    name="申诉单", title="投诉判定申诉单", dated="appeal_date",
     titles=("投诉判定申诉单", "投诉申诉单", "申诉单"),
     fields=(_number(), FieldSpec("unit", "申诉单位", ("申诉部门",), required="error"),
             FieldSpec("appeal_date", "申诉日期", ("申诉时间",), DateTime(), "error"),
