@@ -13,7 +13,9 @@ from pathlib import Path
 import filelock
 
 from .errors import WorkspaceUnavailable
-from .journal import Journal
+from .journal import Journal, JournalStore
+from .journal_sqlite import SqliteStore
+from .numbering import check_office_code, office_pattern
 from .policy import Policy, load_policy
 
 FOLDERS = ("inbox", "archive", "rejected", "receipts", "ledger", "reports", "notices", ".tousu")
@@ -37,12 +39,21 @@ def _folder(name: str) -> property:
     return property(lambda self: self.root / name, doc=f"<workspace>/{name}")
 
 
-def _identity(path: Path):
+def setting(policy: Policy, section: str, key: str, default):
+    """A policy key that an older policy may lack (`[office] code`, `[journal] url`, `[classification]
+    scope`): its value, else `default`."""
     try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_dev, stat.st_ino
+        return policy.section(section).get(key, default)
+    except KeyError:
+        return default
+
+
+def office_code(policy: Policy) -> str:
+    return check_office_code(str(setting(policy, "office", "code", "")).strip())
+
+
+def is_server_url(text: str) -> bool:
+    return text.startswith(("postgresql://", "postgres://"))
 
 
 class Workspace:
@@ -77,12 +88,33 @@ class Workspace:
 
     @cached_property
     def policy(self) -> Policy:
-        return load_policy(self.root / "policy.toml")
+        """The office's policy; `{office}` in the number pattern stands for `[office] code`."""
+        policy = load_policy(self.root / "policy.toml")
+        numbering = policy.raw["numbering"]
+        pattern = office_pattern(numbering["pattern"], office_code(policy))
+        return policy if pattern == numbering["pattern"] else \
+            Policy({**policy.raw, "numbering": {**numbering, "pattern": pattern}})
 
     @property
-    def journal_path(self) -> Path:
-        configured = os.environ.get("TOUSU_JOURNAL") or self.policy.section("journal")["path"]
-        return Path(configured) if configured else self.state / "journal.sqlite3"
+    def office(self) -> str:
+        return office_code(self.policy)
+
+    @cached_property
+    def journal_store(self) -> JournalStore:
+        """TOUSU_JOURNAL (a path or a postgresql:// URL), else `[journal] url`, else `[journal] path`,
+        else <workspace>/.tousu/journal.sqlite3."""
+        configured = os.environ.get("TOUSU_JOURNAL") or setting(self.policy, "journal", "url", "") \
+            or self.policy.section("journal")["path"]
+        if is_server_url(configured):
+            from .journal_pg import PgStore  # psycopg is loaded only for a server journal
+            return PgStore(configured, self.office, setting(self.policy, "classification", "scope", "office"))
+        return SqliteStore(Path(configured) if configured else self.state / "journal.sqlite3")
+
+    @property
+    def journal_path(self):
+        """Where the journal is, for people: its file, or its server (no password)."""
+        store = self.journal_store
+        return store.path if isinstance(store, SqliteStore) else store.location
 
     @contextmanager
     def holding(self):
@@ -128,15 +160,15 @@ class Workspace:
         """Inside locked(): the writable journal. Outside: a read-only one, current with the archive."""
         if self._writer is not None:
             return self._writer
-        identity = _identity(self.journal_path)
+        identity = self.journal_store.identity()
         if self._reader is None or identity != self._reader_identity:
             if self._reader is not None:
                 self._reader.close()
                 self._reader = None
             with self.locked():                     # creates, repairs or rebuilds it when needed
                 pass
-            self._reader = Journal(self.journal_path, readonly=True)
-            self._reader_identity = _identity(self.journal_path)
+            self._reader = self.journal_store.reader()
+            self._reader_identity = self.journal_store.identity()
         return self._reader
 
     def reopen_writer(self, journal: Journal) -> Journal:
