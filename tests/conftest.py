@@ -84,7 +84,7 @@ def archived_files(workspace: Path) -> list[str]:
 # each test, tests/pg.py). Modules that damage or delete the SQLite file itself stay SQLite-only.
 JOURNAL_MODULES = {"test_rebuild", "test_classification", "test_lifecycle", "test_scoring", "test_report",
                    "test_refusals", "test_one_writer", "test_rules_month", "test_notices", "test_ledger",
-                   "test_ledger_incremental", "test_watch", "test_watch_faults", "test_status"}
+                   "test_ledger_incremental", "test_watch", "test_watch_faults"}
 
 
 @pytest.fixture(autouse=True)

@@ -270,11 +270,14 @@ def verify(workspace, as_json):
 @month_option("考核月份（受理时间所在月）")
 @workspace_option
 @json_option
-def score(month, workspace, as_json):
+@click.option("--group", is_flag=True, help="集团：日志数据库中所有单位的考核扣分（每单位一页与汇总页）。")
+def score(month, workspace, as_json, group):
     """按办法第10条计算各责任部门当月考核扣分，逐条列出依据，并写出考核明细表。
 
     例：tousu score --month 2026-11
     """
+    if group:
+        return cli_db.score_group(month, workspace, as_json)
     ws = _open(workspace)
     scores = score_month(ws.journal, ws.policy, month, Clock.from_env().now())
     path = write_score_sheet(ws, month, scores)
@@ -341,11 +344,14 @@ def overdue(as_of, notices, workspace, as_json):
 @month_option("月报月份")
 @workspace_option
 @json_option
-def report(month, workspace, as_json):
+@click.option("--group", is_flag=True, help="集团：日志数据库中所有单位的月报（每单位一页与汇总页）。")
+def report(month, workspace, as_json, group):
     """生成服务月报 reports/服务月报-YYYY-MM.xlsx：投诉数量、及时率、满意率、信息维护合格率、考核扣分与图表。
 
     例：tousu report --month 2026-11
     """
+    if group:
+        return cli_db.report_group(month, workspace, as_json)
     ws = _open(workspace)
     path, figures = write_report(ws, month, Clock.from_env().now())
     rates = {r.name: {"numerator": r.numerator, "denominator": r.denominator, "rate": r.value}
@@ -439,3 +445,6 @@ def demo(workspace, as_json):
     click.echo(f"\n今日受理 {info['today']['accepted']} 份，拒收 {info['today']['refused']} 份。"
                f"归档：{ws.archive}；退回：{ws.rejected}；回执：{ws.receipts}；台帐：{ws.ledger}")
     sys.exit(code)
+
+
+from . import cli_db  # noqa: E402 - the group's commands (tousu db, --group) register on main

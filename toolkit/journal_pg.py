@@ -12,7 +12,7 @@ import json
 import re
 import sqlite3
 import zlib
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -135,11 +135,8 @@ class PgJournal(Journal):
             yield self
         except BaseException:
             if self.in_transaction and not self.db.broken:
-                self.in_transaction = False
-                try:
+                with suppress(psycopg.Error):
                     self.db.execute("ROLLBACK")
-                except psycopg.Error:
-                    pass
             self.in_transaction = False
             raise
         if self.scratch:
