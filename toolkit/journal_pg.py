@@ -237,17 +237,15 @@ class PgStore:
         """Create the group's table and this office's schema when missing; True when created."""
         if self.version(journal) is not None:
             return False
-        with journal.transaction(DDL_LOCK):
-            if self.version(journal) is not None:
-                return False
+        with journal.transaction(DDL_LOCK):         # every statement is a no-op when another host was first
             for statement in (s for s in GROUP_DDL.split(";") if s.strip()):
                 journal._raw(statement)
             journal._raw(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
             for statement in (s for s in PG_SCHEMA.split(";") if s.strip()):
                 journal._raw(statement)
-            journal._raw(f"INSERT INTO {GROUP_SCHEMA}.offices (code, schema_name, schema_version) "
-                         f"VALUES (%s, %s, %s)", (self.office, self.schema, SCHEMA_VERSION))
-        return True
+            return journal._raw(f"INSERT INTO {GROUP_SCHEMA}.offices (code, schema_name, schema_version) "
+                                f"VALUES (%s, %s, %s) ON CONFLICT (code) DO NOTHING",
+                                (self.office, self.schema, SCHEMA_VERSION)).rowcount == 1
 
     def _checked(self, journal: PgJournal) -> PgJournal:
         version = self.version(journal)

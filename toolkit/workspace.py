@@ -12,7 +12,7 @@ from pathlib import Path
 
 import filelock
 
-from .errors import WorkspaceUnavailable
+from .errors import PolicyError, WorkspaceUnavailable
 from .journal import Journal, JournalStore
 from .journal_sqlite import SqliteStore
 from .numbering import check_office_code, office_pattern
@@ -107,7 +107,11 @@ class Workspace:
             or self.policy.section("journal")["path"]
         if is_server_url(configured):
             from .journal_pg import PgStore  # psycopg is loaded only for a server journal
-            return PgStore(configured, self.office, setting(self.policy, "classification", "scope", "office"))
+            scope = setting(self.policy, "classification", "scope", "office")
+            if scope == "group" and not (self.office and self.office in self.policy.number_pattern):
+                raise PolicyError("规则8/9按集团统计（[classification] scope = \"group\"）时，各单位的编号必须不同："
+                                  "请设置 [office] code，并在 [numbering] pattern 中加入 {office}。")
+            return PgStore(configured, self.office, scope)
         return SqliteStore(Path(configured) if configured else self.state / "journal.sqlite3")
 
     @property

@@ -1,0 +1,209 @@
+"""Several offices on one PostgreSQL journal: numbers per office, never twice across hosts; rebuild and
+verify per office; rules 8/9 per office or group-wide; what happens while the server is down."""
+import json
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import INTAKE_VALUES, NOW
+from pg import database
+
+from toolkit import policy as policy_module
+from toolkit.cli import main
+from toolkit.clock import Clock
+from toolkit.forms.build import build
+from toolkit.forms.kinds import INTAKE
+from toolkit.journal_pg import PgStore
+from toolkit.numbering import NumberPattern
+from toolkit.paths import DEFAULT_POLICY
+from toolkit.watcher import Watcher
+from toolkit.workspace import Workspace
+
+PATTERN = "TS{office}{YYYY}{MM}{seq:04d}"
+
+
+def office(root: Path, code: str, url: str, extra: str = "") -> Path:
+    """An office's workspace on the group's journal server."""
+    root.mkdir(parents=True)
+    (root / "policy.toml").write_text(f'[numbering]\npattern = "{PATTERN}"\n\n[journal]\nurl = "{url}"\n\n'
+                                      f'{extra}[office]\ncode = "{code}"\n', encoding="utf-8")
+    return root
+
+
+def cli(root: Path, *args) -> tuple[int, list]:
+    result = CliRunner().invoke(main, [*map(str, args), "-w", str(root), "--json"], env={"TOUSU_NOW": NOW})
+    return result.exit_code, [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def intake(tmp_path: Path, name: str, **changes) -> Path:
+    return build(INTAKE, dict(INTAKE_VALUES, **changes), tmp_path / f"{name}.xlsx")
+
+
+@pytest.fixture
+def group(tmp_path, monkeypatch):
+    monkeypatch.delenv("TOUSU_JOURNAL", raising=False)
+    url = database()
+    return url, office(tmp_path / "三明", "SM", url), office(tmp_path / "龙岩", "LY", url)
+
+
+@pytest.fixture
+def group_scope_known(tmp_path, monkeypatch):
+    """The template with `[classification] scope` (the key the policy module is to add)."""
+    template = tmp_path / "template.toml"
+    template.write_text(DEFAULT_POLICY.read_text(encoding="utf-8").replace(
+        "cluster_people = 5\n", 'cluster_people = 5\nscope = "office"\n'), encoding="utf-8")
+    monkeypatch.setattr(policy_module, "DEFAULT_POLICY", template)
+
+
+def test_each_office_numbers_its_own_cases_with_its_code(group, tmp_path):
+    url, sm, ly = group
+    assert cli(sm, "db", "init")[1] == [{"server": PgStore(url, "SM").location.split("（")[0] + "（单位 SM）",
+                                         "office": "SM", "schema": "office_sm", "offices": ["SM"]}]
+    numbers = {}
+    for root, n in ((sm, 3), (ly, 2)):
+        code, lines = cli(root, "process", *[intake(tmp_path, f"{root.name}{i}", phone=f"1380000{i:04d}")
+                                             for i in range(n)])
+        assert code == 0
+        numbers[root.name] = [line["number"] for line in lines]
+    assert numbers == {"三明": ["TSSM2026110001", "TSSM2026110002", "TSSM2026110003"],
+                       "龙岩": ["TSLY2026110001", "TSLY2026110002"]}
+    assert (sm / "archive/2026/11/TSSM2026110003").is_dir() and not (sm / ".tousu/journal.sqlite3").exists()
+    assert json.loads((sm / "archive/.counters.json").read_text())["sequences"] == {"TSSM202611*": 3}
+    assert cli(sm, "verify")[1] == [{"ok": True, "findings": []}]
+    assert cli(ly, "verify")[1] == [{"ok": True, "findings": []}]
+
+
+def test_hosts_issuing_numbers_at_once_never_share_one_and_leave_no_gap(group):
+    """Four 'hosts' of one office and one of another, each its own connection, no workspace lock."""
+    url = group[0]
+    pattern, moment = NumberPattern("TSSM{YYYY}{MM}{seq:04d}"), datetime(2026, 11, 21, 9)
+    issued: dict = {"SM": [], "LY": []}
+
+    def host(code: str, count: int):
+        journal = PgStore(url, code).open()
+        for _ in range(count):
+            with journal.transaction():
+                issued[code].append(journal.issue_number(pattern, moment))
+        journal.close()
+    hosts = [threading.Thread(target=host, args=("SM", 40)) for _ in range(4)] + \
+        [threading.Thread(target=host, args=("LY", 40))]
+    for thread in hosts:
+        thread.start()
+    for thread in hosts:
+        thread.join(timeout=120)
+    assert sorted(issued["SM"]) == [f"TSSM202611{i:04d}" for i in range(1, 161)]
+    assert sorted(issued["LY"]) == [f"TSSM202611{i:04d}" for i in range(1, 41)]    # its own sequence
+
+
+def test_rebuilding_one_office_rewrites_only_its_rows(group, tmp_path):
+    url, sm, ly = group
+    cli(sm, "process", intake(tmp_path, "a"), intake(tmp_path, "b", phone="13900000000"))
+    cli(ly, "process", intake(tmp_path, "c"))
+    before = {root.name: Workspace.open(root).journal.snapshot() for root in (sm, ly)}
+    (sm / "archive/2026/11/TSSM2026110002").rename(tmp_path / "moved-away")    # SM's archive loses a case
+    assert cli(sm, "ledger", "rebuild")[0] == 0
+    after = {root.name: Workspace.open(root).journal.snapshot() for root in (sm, ly)}
+    assert after["龙岩"] == before["龙岩"]
+    assert sorted(after["三明"]["cases"]) == ["TSSM2026110001"]
+    assert after["三明"]["counters"] == before["三明"]["counters"]               # the number stays used
+    assert cli(sm, "verify")[1] == [{"ok": True, "findings": []}]
+
+
+def _third_complaint(group, tmp_path, scope: str) -> dict:
+    url, sm, ly = group
+    for root in (sm, ly):
+        policy = root / "policy.toml"
+        policy.write_text(policy.read_text(encoding="utf-8") + f'\n[classification]\nscope = "{scope}"\n',
+                          encoding="utf-8")
+    cli(sm, "process", intake(tmp_path, "1", received_at=datetime(2026, 9, 1, 9), content="第1次"),
+        intake(tmp_path, "2", received_at=datetime(2026, 10, 15, 9), content="第2次"))
+    return cli(ly, "process", intake(tmp_path, "3", received_at=datetime(2026, 11, 20, 15, 30), content="第3次"))[1][0]
+
+
+def test_rule_8_counts_this_office_only_by_default(group, group_scope_known, tmp_path):
+    third = _third_complaint(group, tmp_path, "office")
+    assert (third["number"], third["suspected_major"], third["major_reasons"]) == ("TSLY2026110001", False, [])
+
+
+def test_rule_8_counts_every_office_when_the_scope_is_the_group(group, group_scope_known, tmp_path):
+    third = _third_complaint(group, tmp_path, "group")
+    assert third["suspected_major"] is True
+    assert third["major_reasons"] == ["规则8：同一客户90日内第3次投诉（TSSM2026090001、TSSM2026100001、TSLY2026110001）"]
+    _, sm, ly = group
+    assert cli(ly, "verify")[1] == [{"ok": True, "findings": []}]                # the rebuild sees SM too
+    assert cli(sm, "verify")[1] == [{"ok": True, "findings": []}]
+
+
+def test_group_scope_needs_the_office_in_the_number(group, group_scope_known, tmp_path):
+    _, sm, _ = group
+    (sm / "policy.toml").write_text((sm / "policy.toml").read_text(encoding="utf-8").replace(PATTERN, "TS{YYYY}{seq:04d}")
+                                    + '\n[classification]\nscope = "group"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["process", "-w", str(sm), str(intake(tmp_path, "x"))], env={"TOUSU_NOW": NOW})
+    assert result.exit_code == 2 and "{office}" in result.output
+
+
+def test_group_report_and_scores_are_the_sums_of_the_offices(group, tmp_path):
+    url, sm, ly = group
+    cli(sm, "process", intake(tmp_path, "a"), intake(tmp_path, "b", phone="13900000000"))
+    cli(ly, "process", intake(tmp_path, "c"), intake(tmp_path, "d", received_at=datetime(2026, 10, 3, 9)))
+    single = {root.name: cli(root, "report", "--month", "2026-11")[1][0] for root in (sm, ly)}
+    code, [grouped] = cli(sm, "report", "--month", "2026-11", "--group")
+    assert code == 0 and grouped["report"] == "reports/集团服务月报-2026-11.xlsx"
+    for name, mine in (("SM", single["三明"]), ("LY", single["龙岩"])):
+        assert {k: grouped["offices"][name][k] for k in ("cases", "repeat", "open", "rates")} == \
+            {k: mine[k] for k in ("cases", "repeat", "open", "rates")}
+    assert grouped["total"]["cases"] == 3 == single["三明"]["cases"] + single["龙岩"]["cases"]
+    rate = grouped["total"]["rates"]["投诉信息维护合格率"]
+    assert (rate["numerator"], rate["denominator"]) == (4, 4)      # forms received in November: the October case's too
+    import openpyxl
+    assert openpyxl.load_workbook(sm / grouped["report"]).sheetnames == ["汇总", "LY", "SM"]
+    code, [scores] = cli(ly, "score", "--month", "2026-11", "--group")
+    assert code == 0 and openpyxl.load_workbook(ly / scores["report"]).sheetnames == ["汇总", "LY", "SM"]
+    assert set(scores["offices"]) == {"SM", "LY"}
+
+
+def test_group_figures_need_the_server(tmp_path):
+    result = CliRunner().invoke(main, ["report", "--month", "2026-11", "--group", "-w", str(tmp_path / "ws")],
+                                env={"TOUSU_NOW": NOW, "TOUSU_JOURNAL": ""})
+    assert result.exit_code == 2 and "PostgreSQL" in result.output
+
+
+def test_while_the_server_is_down_the_watcher_waits_and_loses_nothing(tmp_path, monkeypatch):
+    from toolkit.journal_pgserver import ScratchServer
+    monkeypatch.delenv("TOUSU_JOURNAL", raising=False)
+    server = ScratchServer().start()
+    try:
+        root = office(tmp_path / "ws", "SM", server.create_database())
+        ws = Workspace.open(root)
+        watcher = Watcher(ws, Clock(datetime(2026, 11, 21, 9)), poll=0.1, settle=0.1, rescan=0.2)
+        thread = threading.Thread(target=watcher.run)
+        thread.start()
+        try:
+            intake(tmp_path, "first").rename(root / "inbox/first.xlsx")
+            _wait_for(lambda: (root / "archive/2026/11/TSSM2026110001").is_dir())
+            server.stop()
+            intake(tmp_path, "second", phone="13900000000").rename(root / "inbox/second.xlsx")
+            time.sleep(3)
+            assert watcher.environment and "日志数据库" in watcher.environment
+            assert not (root / "archive/2026/11/TSSM2026110002").exists()
+            assert list((root / "rejected").iterdir()) == []
+            server.start()
+            _wait_for(lambda: (root / "archive/2026/11/TSSM2026110002").is_dir(), 60)
+        finally:
+            watcher.stop()
+            thread.join(timeout=60)
+        assert list((root / "inbox").iterdir()) == [] and watcher.environment is None
+        assert cli(root, "verify")[1] == [{"ok": True, "findings": []}]
+    finally:
+        ws.close()
+        server.destroy()
+
+
+def _wait_for(condition, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
