@@ -207,3 +207,48 @@ def _wait_for(condition, seconds: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
+
+
+def _readme_sql(start: str) -> list[str]:
+    """The SQL block of README's group section that begins with `start`, as statements."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index(start):]
+    block = block[:block.index("```")]
+    lines = [line.split("--")[0] for line in block.splitlines()]
+    return [s.strip() for s in " ".join(lines).split(";") if s.strip()]
+
+
+def test_the_readme_roles_give_each_office_its_own_journal_only(tmp_path, monkeypatch):
+    import psycopg
+
+    from toolkit.journal_pgserver import ScratchServer
+    monkeypatch.delenv("TOUSU_JOURNAL", raising=False)
+    server = ScratchServer().start()
+    try:
+        with psycopg.connect(server.url(), autocommit=True) as db:
+            for statement in _readme_sql("CREATE ROLE tousu_admin LOGIN;"):
+                db.execute(statement.replace("PASSWORD '…'", ""))
+        admin, sm_role = server.url("tousu", "tousu_admin"), server.url("tousu", "tousu_sm")
+        sm, ly = office(tmp_path / "三明", "SM", sm_role), office(tmp_path / "龙岩", "LY", admin)
+        monkeypatch.setenv("TOUSU_JOURNAL", admin)
+        assert cli(sm, "db", "init")[0] == 0 and cli(ly, "db", "init")[0] == 0
+        monkeypatch.delenv("TOUSU_JOURNAL")
+        with psycopg.connect(admin, autocommit=True) as db:
+            for statement in _readme_sql("GRANT USAGE ON SCHEMA tousu_group")[:-2]:     # not the group scope's
+                db.execute(statement)
+                db.execute(statement.replace("office_sm", "office_ly").replace("tousu_sm", "tousu_admin"))
+        code, [receipt] = cli(sm, "process", intake(tmp_path, "a"))
+        assert (code, receipt["number"]) == (0, "TSSM2026110001")
+        assert cli(sm, "verify")[1] == [{"ok": True, "findings": []}]
+        with psycopg.connect(sm_role, autocommit=True) as db, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            db.execute("SELECT * FROM office_ly.cases")
+        reader = server.url("tousu", "tousu_group_read")
+        with psycopg.connect(reader, autocommit=True) as db:
+            assert db.execute("SELECT number FROM office_sm.cases").fetchall() == [("TSSM2026110001",)]
+        group = tmp_path / "集团"                                    # the group's own workspace: no office
+        group.mkdir()
+        (group / "policy.toml").write_text(f'[journal]\nurl = "{reader}"\n', encoding="utf-8")
+        code, [figures] = cli(group, "report", "--month", "2026-11", "--group")
+        assert (code, figures["total"]["cases"], sorted(figures["offices"])) == (0, 1, ["LY", "SM"])
+    finally:
+        server.destroy()

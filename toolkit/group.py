@@ -32,7 +32,7 @@ def office_journals(ws):
     if not isinstance(store, PgStore):
         raise ConfigError("集团汇总需要各单位共用的 PostgreSQL 日志：请在策略 [journal] url 或环境变量 "
                           "TOUSU_JOURNAL 中设置 postgresql://…（见 README「集团：多个单位共用一个日志数据库」）。")
-    codes = [code for code, _ in store.offices(ws.journal)]
+    codes = [code for code, _ in store.offices()]      # a group reader needs no office of its own
     journals = []
     try:
         for code in codes:

@@ -103,7 +103,7 @@ class PgJournal(Journal):
             return self.db.execute(statement, params)
         except psycopg.IntegrityError as exc:
             raise JournalConflict(str(exc)) from None
-        except psycopg.OperationalError as exc:
+        except (psycopg.OperationalError, psycopg.errors.InsufficientPrivilege) as exc:
             self.in_transaction = False
             raise self.store.offline(exc) from None
 
@@ -204,6 +204,9 @@ class PgStore:
 
     def offline(self, exc: Exception) -> JournalOffline:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+            return JournalOffline(f"日志数据库（{self.location}）拒绝了本单位的账户：{reason}。请数据库管理员运行 "
+                                  f"tousu db init 并按 README 授权；文件留待处理，不会丢失。")
         return JournalOffline(f"日志数据库（{self.location}）暂时无法连接或中断：{reason}。"
                               f"文件留待处理，数据库恢复后自动继续，不会丢失。")
 
@@ -228,10 +231,15 @@ class PgStore:
                            (self.office,)).fetchone()
         return row[0] if row else None
 
-    def offices(self, journal: PgJournal) -> list[tuple[str, str]]:
-        """[(code, schema)] of every office on the server."""
-        return [(row[0], row[1]) for row in journal._run(
-            f"SELECT code, schema_name FROM {GROUP_SCHEMA}.offices ORDER BY code")]
+    def offices(self, journal: PgJournal | None = None) -> list[tuple[str, str]]:
+        """[(code, schema)] of every office on the server (through `journal`, else a connection of its own)."""
+        reader = journal or PgJournal(self, readonly=True)
+        try:
+            return [(row[0], row[1]) for row in reader._run(
+                f"SELECT code, schema_name FROM {GROUP_SCHEMA}.offices ORDER BY code")]
+        finally:
+            if journal is None:
+                reader.discard()
 
     def init(self, journal: PgJournal) -> bool:
         """Create the group's table and this office's schema when missing; True when created."""
