@@ -2,6 +2,7 @@
 initdb/pg_ctl, a Unix socket in a temporary folder, run as `postgres` under root), a new database for
 each test that asks for one. Without an installed PostgreSQL those tests are skipped with the reason."""
 import atexit
+import os
 
 import pytest
 
@@ -13,9 +14,10 @@ _server: list[ScratchServer] = []
 
 
 def server() -> ScratchServer:
-    """The session's server, started on first use and removed at exit."""
+    """The session's server, started on first use and removed at exit. Under CI (CI=true, .ci/run installs
+    PostgreSQL) a missing PostgreSQL fails the test instead of skipping it."""
     if binaries() is None:
-        pytest.skip(NOT_INSTALLED)
+        (pytest.fail if os.environ.get("CI") == "true" else pytest.skip)(NOT_INSTALLED)
     if not _server:
         _server.append(ScratchServer().start())
         atexit.register(_server[0].destroy)

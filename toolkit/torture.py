@@ -187,6 +187,26 @@ def _office(root: Path, code: str, url: str) -> Path:
     return ws
 
 
+def _office_watch(ws: Path) -> subprocess.Popen:
+    """A watcher whose messages go to <office>.stderr beside the workspace (a watcher must never stop by itself)."""
+    with open(ws.with_suffix(".stderr"), "ab") as log:
+        return subprocess.Popen([TOUSU, "watch", "-w", str(ws), "--settle", "0.2"], env=ENV,
+                                stdout=subprocess.DEVNULL, stderr=log)
+
+
+def _starts(ws: Path) -> int:
+    log = ws / ".tousu" / "watch.log"
+    return log.read_text(encoding="utf-8", errors="replace").count("开始监视") if log.exists() else 0
+
+
+def _await_start(ws: Path, starts: int) -> None:
+    """Until the watcher has started `starts` times: a watcher does not yet wait out a server that is down
+    while it starts (see the report of issue 15), so the chaos begins once it runs."""
+    deadline = time.monotonic() + 120
+    while _starts(ws) < starts and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def _tousu_json(*args) -> list:
     done = subprocess.run([TOUSU, *map(str, args), "--json"], env=ENV, capture_output=True, text=True, timeout=600)
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
@@ -215,7 +235,9 @@ def run_group(root: Path, drops: int = 600, kills: int = 2, seed: int = 11) -> d
         dropped = [(code, path) for code, forms in inputs.items() for path in forms[len(cli_share[code]):]]
         rng.shuffle(dropped)
         final = {code: {p.name: _sha(p) for p in forms} for code, forms in inputs.items()}
-        watchers = {code: _watch(ws) for code, ws in offices.items()}
+        watchers = {code: _office_watch(ws) for code, ws in offices.items()}
+        for ws in offices.values():
+            _await_start(ws, 1)
         clis = [subprocess.Popen([TOUSU, "process", "-w", str(offices[code]), "--json", *map(str, forms)], env=ENV,
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
                 for code, forms in cli_share.items()]
@@ -237,12 +259,14 @@ def run_group(root: Path, drops: int = 600, kills: int = 2, seed: int = 11) -> d
                 time.sleep(1.0)
                 server.start()
                 events["server_restarts"] += 1
-            watchers[victim] = _watch(offices[victim])
+            watchers[victim] = _office_watch(offices[victim])
+            _await_start(offices[victim], k + 2)
         dropper.join()
         cli_out = [cli.communicate(timeout=600)[0] for cli in clis]
         deadline = time.monotonic() + 900
         while not _settled(offices) and time.monotonic() < deadline:
             time.sleep(0.5)
+        stopped = [code for code, watcher in watchers.items() if watcher.poll() is not None]
         for watcher in watchers.values():
             watcher.send_signal(signal.SIGTERM)
             watcher.wait(timeout=120)
@@ -254,7 +278,11 @@ def run_group(root: Path, drops: int = 600, kills: int = 2, seed: int = 11) -> d
             if again:
                 events["cli_reruns"] += 1
                 cli_out.append("\n".join(json.dumps(r) for r in _tousu_json("process", "-w", ws, *again)))
-        return {**check_group(offices, final, cli_out, cli_share), **events}
+        counts = check_group(offices, final, cli_out, cli_share)
+        counts["problems"] += [f"{code}: the watcher stopped by itself: "
+                               f"{offices[code].with_suffix('.stderr').read_text(errors='replace')[-300:]}"
+                               for code in stopped]
+        return {**counts, **events}
     finally:
         server.destroy()
 
