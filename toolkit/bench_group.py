@@ -27,27 +27,30 @@ from .torture import GROUP_OFFICES, TOUSU, _office
 MOMENT = datetime(2026, 12, 31, 12)
 
 
-def _issue(args) -> int:
-    url, office, count = args
+def _issue(args) -> tuple[float, float]:
+    """Issue `count` numbers once every host is connected; (first start, last end) in wall-clock seconds."""
+    url, office, count, start_at = args
     journal = PgStore(url, office).open()
     pattern = NumberPattern(f"TS{office}{{YYYY}}{{MM}}{{seq:04d}}")
+    time.sleep(max(0.0, start_at - time.time()))
+    started = time.time()
     try:
         for _ in range(count):
             with journal.transaction():
                 journal.issue_number(pattern, MOMENT)
     finally:
         journal.close()
-    return count
+    return started, time.time()
 
 
 def numbers_per_second(url: str, offices: list[str], hosts: int, each: int) -> float:
     for office in set(offices):
         PgStore(url, office).open().close()             # the schemas first: creating them is not issuing
-    jobs = [(url, offices[i % len(offices)], each) for i in range(hosts)]
+    start_at = time.time() + 5.0                        # every host started and connected by then
+    jobs = [(url, offices[i % len(offices)], each, start_at) for i in range(hosts)]
     with multiprocessing.get_context("spawn").Pool(hosts) as pool:
-        started = time.perf_counter()
-        issued = sum(pool.map(_issue, jobs))
-        return issued / (time.perf_counter() - started)
+        spans = pool.map(_issue, jobs)
+    return hosts * each / (max(end for _, end in spans) - min(start for start, _ in spans))
 
 
 def drop_latencies(root: Path, url: str, count: int, gap: float) -> list[float]:
