@@ -12,7 +12,10 @@ from .group import group_report, group_scores, office_name
 
 @main.group()
 def db():
-    """集团日志数据库（PostgreSQL）。"""
+    """集团日志数据库（PostgreSQL）：各单位共用一个日志数据库，见 README「集团」一节。
+
+    例：tousu db init -w 投诉共享
+    """
 
 
 @db.command("init")

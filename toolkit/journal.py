@@ -2,7 +2,7 @@
 backends: SQLite in <workspace>/.tousu (the default; one office, journal_sqlite) and PostgreSQL for a
 group of offices on one server (journal_pg). Every SQL statement the journal runs is written once, here,
 in the SQL both engines speak (`?` and `:name` parameters, ON CONFLICT, RETURNING); what differs —
-connecting, transactions, the DDL of the ids, two fragments — lives in the backend module.
+connecting, transactions, the DDL of the ids, three SQL fragments — lives in the backend module.
 
 Every write goes through Journal.transaction(); a writable journal is only open while the workspace
 lock is held (see workspace.Workspace.locked); readers open it read-only. The schema has a version: a
@@ -86,7 +86,8 @@ def _json(value) -> str:
 
 
 class Journal:
-    """The one protocol. A backend provides _run, transaction, close and the two SQL fragments."""
+    """The one protocol. A backend provides _run, transaction and close, and its spelling of the three
+    fragments below (GREATEST, FOR_UPDATE, _json_text)."""
     GREATEST = "max"                        # the larger of two values (SQLite's two-argument max)
     FOR_UPDATE = ""                         # row lock on a counter; SQLite's BEGIN IMMEDIATE locks it all
 
