@@ -89,13 +89,17 @@ JOURNAL_MODULES = {"test_rebuild", "test_classification", "test_lifecycle", "tes
 
 @pytest.fixture(autouse=True)
 def journal_backend(request, monkeypatch):
-    """"sqlite", or "postgresql" with TOUSU_JOURNAL set to a new database (after `tousu` cleared it)."""
+    """"sqlite", or "postgresql" with TOUSU_JOURNAL set to a new database (after `tousu` cleared it), in
+    this process and in the module's ENV for the `tousu` subprocesses it starts."""
     backend = getattr(request, "param", "sqlite")
     if backend == "postgresql":
         from pg import database
         if "tousu" in request.fixturenames:
             request.getfixturevalue("tousu")
-        monkeypatch.setenv("TOUSU_JOURNAL", database())
+        url = database()
+        monkeypatch.setenv("TOUSU_JOURNAL", url)
+        if isinstance(getattr(request.module, "ENV", None), dict):
+            monkeypatch.setitem(request.module.ENV, "TOUSU_JOURNAL", url)
     return backend
 
 
