@@ -279,6 +279,9 @@ def run_group(root: Path, drops: int = 600, kills: int = 2, seed: int = 11) -> d
                 events["cli_reruns"] += 1
                 cli_out.append("\n".join(json.dumps(r) for r in _tousu_json("process", "-w", ws, *again)))
         counts = check_group(offices, final, cli_out, cli_share)
+        if counts["numbers_skipped_by_crashes"] > kills + 1:     # only a crash between the counters and COMMIT
+            counts["problems"].append(f"{counts['numbers_skipped_by_crashes']} numbers skipped by "
+                                      f"{kills} kills and one restart")
         counts["problems"] += [f"{code}: the watcher stopped by itself: "
                                f"{offices[code].with_suffix('.stderr').read_text(errors='replace')[-300:]}"
                                for code in stopped]
