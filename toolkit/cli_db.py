@@ -56,8 +56,9 @@ def report_group(month: str, workspace, as_json: bool) -> None:
         return
     click.echo(f"集团服务月报已生成：{ws.relative(path)}")
     for code, line in [*figures["offices"].items(), (None, figures["total"])]:
+        rates = "，".join(f"{name} {r['numerator']}/{r['denominator']}" for name, r in line["rates"].items())
         click.echo(f"  {'集团合计' if code is None else office_name(code)}：受理 {line['cases']} 件，"
-                   f"重复 {line['repeat']} 件，未办结 {line['open']} 件")
+                   f"重复 {line['repeat']} 件，未办结 {line['open']} 件；{rates}")
 
 
 def score_group(month: str, workspace, as_json: bool) -> None:
