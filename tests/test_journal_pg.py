@@ -159,7 +159,11 @@ def test_group_report_and_scores_are_the_sums_of_the_offices(group, tmp_path):
     rate = grouped["total"]["rates"]["投诉信息维护合格率"]
     assert (rate["numerator"], rate["denominator"]) == (4, 4)      # forms received in November: the October case's too
     import openpyxl
-    assert openpyxl.load_workbook(sm / grouped["report"]).sheetnames == ["汇总", "LY", "SM"]
+    book = openpyxl.load_workbook(sm / grouped["report"])
+    assert book.sheetnames == ["汇总", "LY", "SM"]
+    assert [r for r in book["汇总"].iter_rows(min_row=3, max_col=4, values_only=True)] == \
+        [("LY", 1, 0, 1), ("SM", 2, 0, 2), ("集团合计", 3, 0, 3)]
+    assert ("客服热线", 2) in list(book["SM"].iter_rows(max_col=2, values_only=True))
     code, [scores] = cli(ly, "score", "--month", "2026-11", "--group")
     assert code == 0 and openpyxl.load_workbook(ly / scores["report"]).sheetnames == ["汇总", "LY", "SM"]
     assert set(scores["offices"]) == {"SM", "LY"}

@@ -76,7 +76,8 @@ def _rate_row(label: str, line: dict) -> list:
 def group_report(ws, month: str, now: datetime) -> tuple[Path, dict]:
     """reports/集团服务月报-YYYY-MM.xlsx; returns it and {"offices": {code: figures}, "total": figures}."""
     with office_journals(ws) as journals:
-        offices = {code: report_figures(month_figures(journal, ws.policy, month, now)) for code, journal in journals}
+        full = {code: month_figures(journal, ws.policy, month, now) for code, journal in journals}
+    offices = {code: report_figures(figures) for code, figures in full.items()}
     total = _summed(list(offices.values()))
     rate_names = list(total["rates"])
     headers = RATE_HEADERS + [f"{name}{part}" for name in rate_names for part in ("分子", "分母", "")]
@@ -89,8 +90,11 @@ def group_report(ws, month: str, now: datetime) -> tuple[Path, dict]:
         for cell in row[len(RATE_HEADERS) + 2::3]:
             cell.number_format = "0.00%"
     for code, line in offices.items():
-        write_table(book.create_sheet(office_name(code)), headers, [_rate_row(office_name(code), line)],
-                    title=f"{office_name(code)} 服务月报 {month}")
+        sheet = book.create_sheet(office_name(code))
+        row = write_table(sheet, headers, [_rate_row(office_name(code), line)],
+                          title=f"{office_name(code)} 服务月报 {month}") + 3
+        for dimension, counts in full[code]["by"].items():      # the office's counts, as in its own 月报
+            row = write_table(sheet, [dimension, "件数"], counts, start_row=row) + 3
     target = ws.reports / f"集团服务月报-{month}.xlsx"
     save_atomically(book, target)
     return target, {"offices": offices, "total": total}
