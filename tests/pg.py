@@ -13,11 +13,21 @@ NOT_INSTALLED = ("PostgreSQL is not installed (no initdb/pg_ctl on PATH or in /u
 _server: list[ScratchServer] = []
 
 
-def server() -> ScratchServer:
-    """The session's server, started on first use and removed at exit. Under CI (CI=true, .ci/run installs
-    PostgreSQL) a missing PostgreSQL fails the test instead of skipping it."""
+def installed() -> None:
+    """Skip the test without an installed PostgreSQL; under CI (CI=true: .ci/run installs it) fail it."""
     if binaries() is None:
         (pytest.fail if os.environ.get("CI") == "true" else pytest.skip)(NOT_INSTALLED)
+
+
+def own_server() -> ScratchServer:
+    """A started server of the test's own (to stop and start); the caller destroys it."""
+    installed()
+    return ScratchServer().start()
+
+
+def server() -> ScratchServer:
+    """The session's server, started on first use and removed at exit."""
+    installed()
     if not _server:
         _server.append(ScratchServer().start())
         atexit.register(_server[0].destroy)

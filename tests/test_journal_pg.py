@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import INTAKE_VALUES, NOW
-from pg import database
+from pg import database, own_server
 
 from toolkit import policy as policy_module
 from toolkit.cli import main
@@ -176,9 +176,8 @@ def test_group_figures_need_the_server(tmp_path):
 
 
 def test_while_the_server_is_down_the_watcher_waits_and_loses_nothing(tmp_path, monkeypatch):
-    from toolkit.journal_pgserver import ScratchServer
     monkeypatch.delenv("TOUSU_JOURNAL", raising=False)
-    server = ScratchServer().start()
+    server = own_server()
     try:
         root = office(tmp_path / "ws", "SM", server.create_database())
         ws = Workspace.open(root)
@@ -225,9 +224,8 @@ def _readme_sql(start: str) -> list[str]:
 def test_the_readme_roles_give_each_office_its_own_journal_only(tmp_path, monkeypatch):
     import psycopg
 
-    from toolkit.journal_pgserver import ScratchServer
     monkeypatch.delenv("TOUSU_JOURNAL", raising=False)
-    server = ScratchServer().start()
+    server = own_server()
     try:
         with psycopg.connect(server.url(), autocommit=True) as db:
             for statement in _readme_sql("CREATE ROLE tousu_admin LOGIN;"):
