@@ -254,3 +254,40 @@ def test_the_readme_roles_give_each_office_its_own_journal_only(tmp_path, monkey
         assert (code, figures["total"]["cases"], sorted(figures["offices"])) == (0, 1, ["LY", "SM"])
     finally:
         server.destroy()
+
+
+def test_offices_filing_at_once_under_the_group_scope_stay_consistent(group, group_scope_known, tmp_path):
+    """Three customers complain to both offices at the same time: every office's journal equals its
+    archive's rebuild (rule 8 reasons across offices included) and each third complaint is suspected major."""
+    from toolkit.batch import process_batch
+    url, sm, ly = group
+    for root in (sm, ly):
+        (root / "policy.toml").write_text((root / "policy.toml").read_text(encoding="utf-8")
+                                          + '\n[classification]\nscope = "group"\n', encoding="utf-8")
+    clock = Clock(datetime(2026, 11, 21, 9))
+    forms = {root: [intake(tmp_path, f"{root.name}{c}{k}", phone=f"1390000000{c}", customer_name=f"客户{c}",
+                           received_at=datetime(2026, 11, 1 + 2 * k + (root is ly), 9 + c), content=f"{k}")
+                    for c in range(3) for k in range(2)] for root in (sm, ly)}
+    errors: list = []
+
+    def office_files(root):
+        ws = Workspace.open(root)
+        try:
+            process_batch(ws, forms[root], clock, "host")    # each file under its own lock, then the ledger
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            ws.close()
+    hosts = [threading.Thread(target=office_files, args=(root,)) for root in (sm, ly)]
+    for host in hosts:
+        host.start()
+    for host in hosts:
+        host.join(timeout=120)
+    assert errors == []
+    suspected = []
+    for root in (sm, ly):
+        assert cli(root, "verify")[1] == [{"ok": True, "findings": []}]
+        journal = Workspace.open(root).journal
+        suspected += [n for n in journal.case_numbers() if journal.case(n)["auto"]]
+    # per customer, four complaints (two per office) over 4 days: the 3rd and 4th are rule 8
+    assert len(suspected) == 6

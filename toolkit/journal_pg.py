@@ -168,14 +168,44 @@ class PgJournal(Journal):
                          [value] * len(parts))
         return [{**dict(row), "auto": json.loads(row["auto"])} for row in rows]
 
-    def set_auto(self, number: str, auto: dict) -> None:
-        super().set_auto(number, auto)
+    def _elsewhere(self, number: str) -> str | None:
+        """Under the group scope, the schema of the other office that holds case `number` (numbers carry
+        the office's code, so at most one does); None when it is this office's, or nobody's."""
         if self.store.scope != "group" or self._run("SELECT 1 FROM cases WHERE number = ?", (number,)).fetchone():
+            return None
+        query = "SELECT 1 FROM {}.cases WHERE number = %s"
+        return next((schema for schema in self._other_schemas()
+                     if self._run(sql.SQL(query).format(sql.Identifier(schema)), (number,)).fetchone()), None)
+
+    @contextmanager
+    def _in_office_of(self, number: str):
+        """The journal's own SQL run in the schema of the office holding `number` (this one by default)."""
+        schema = self._elsewhere(number)
+        if schema is None:
+            yield
             return
-        for schema in self._other_schemas():                 # a peer of another office (its number names it)
-            update = sql.SQL("UPDATE {}.cases SET auto = %s WHERE number = %s").format(sql.Identifier(schema))
-            if self._run(update, (json.dumps(auto, ensure_ascii=False), number)).rowcount:
-                return
+        self._run(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        try:
+            yield
+        finally:
+            self._run(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.store.schema)))
+
+    # a case of another office that rules 8/9 touched: read and re-derived in its own schema
+    def case(self, number: str):
+        with self._in_office_of(number):
+            return super().case(number)
+
+    def case_files(self, number: str) -> list:
+        with self._in_office_of(number):
+            return super().case_files(number)
+
+    def set_auto(self, number: str, auto: dict) -> None:
+        with self._in_office_of(number):
+            super().set_auto(number, auto)
+
+    def set_state(self, number: str, state: dict) -> None:
+        with self._in_office_of(number):
+            super().set_state(number, state)
 
 
 class _Scratch:
