@@ -291,3 +291,14 @@ def test_offices_filing_at_once_under_the_group_scope_stay_consistent(group, gro
         suspected += [n for n in journal.case_numbers() if journal.case(n)["auto"]]
     # per customer, four complaints (two per office) over 4 days: the 3rd and 4th are rule 8
     assert len(suspected) == 6
+
+
+def test_a_second_workspace_with_the_same_office_code_is_refused(group, tmp_path):
+    url, sm, _ = group
+    assert cli(sm, "process", intake(tmp_path, "a"))[0] == 0
+    twin = office(tmp_path / "另一个三明", "SM", url)
+    result = CliRunner().invoke(main, ["process", "-w", str(twin), str(intake(tmp_path, "b", phone="13900000000"))],
+                                env={"TOUSU_NOW": NOW})
+    assert result.exit_code == 2 and "每个单位只能有一个工作区" in result.output
+    assert sorted(Workspace.open(sm).journal.snapshot()["cases"]) == ["TSSM2026110001"]
+    assert cli(sm, "verify")[1] == [{"ok": True, "findings": []}]

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS {GROUP_SCHEMA}.offices (
     code TEXT PRIMARY KEY,
     schema_name TEXT NOT NULL UNIQUE,
     schema_version INTEGER NOT NULL,
+    archive_id TEXT,                    -- the office's archive (archive/.journal-id): one workspace per office
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 )"""
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
@@ -224,10 +225,11 @@ class _Scratch:
 
 
 class PgStore:
-    def __init__(self, url: str, office: str, scope: str = "office"):
+    def __init__(self, url: str, office: str, scope: str = "office", archive_id: str | None = None):
+        """`archive_id`: the writing workspace's archive; the office's journal refuses any other archive."""
         if scope not in SCOPES:
             raise PolicyError(f"策略键「classification.scope」取值无效：{scope!r}。应为 \"office\" 或 \"group\"。")
-        self.url, self.office, self.scope = url, office, scope
+        self.url, self.office, self.scope, self.archive_id = url, office, scope, archive_id
         self.schema = schema_of(office)
         self.location = f"{redacted(url)}（单位 {office or '默认'}）"
         self.lock_key = GROUP_LOCK if scope == "group" else zlib.crc32(f"tousu:{self.schema}".encode())
@@ -297,10 +299,27 @@ class PgStore:
         journal = self._checked(PgJournal(self, taken=taken))
         try:
             self.init(journal)
+            self._claim(journal)
         except BaseException:
             journal.discard()
             raise
         return journal
+
+    def _claim(self, journal: PgJournal) -> None:
+        """The office's journal belongs to the first archive that writes to it; another workspace with the
+        same office code is refused (its rebuild would remove this office's cases)."""
+        if self.archive_id is None:
+            return
+        owner = journal._run(f"SELECT archive_id FROM {GROUP_SCHEMA}.offices WHERE code = ?", (self.office,)).fetchone()
+        if owner is not None and owner[0] is None:          # claimed by `tousu db init` or the first writer
+            journal._run(f"UPDATE {GROUP_SCHEMA}.offices SET archive_id = ? WHERE code = ? AND archive_id IS NULL",
+                         (self.archive_id, self.office))
+            owner = journal._run(f"SELECT archive_id FROM {GROUP_SCHEMA}.offices WHERE code = ?",
+                                 (self.office,)).fetchone()
+        if owner is not None and owner[0] != self.archive_id:
+            raise WorkspaceUnavailable(
+                f"日志数据库（{self.location}）中单位「{self.office or '默认'}」的日志属于另一个工作区（归档标识 "
+                f"{owner[0]}，本工作区 {self.archive_id}）：每个单位只能有一个工作区，请检查策略 [office] code。")
 
     def reader(self) -> PgJournal:
         journal = self._checked(PgJournal(self, readonly=True))

@@ -6,6 +6,7 @@ missing, damaged or behind). Outside the lock `Workspace.journal` is read-only a
 the journal file was replaced (a `ledger rebuild` by another process), so a long-lived process never
 writes to, nor reads from, a journal that is no longer the workspace's."""
 import os
+import uuid
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -13,11 +14,13 @@ from pathlib import Path
 import filelock
 
 from .errors import PolicyError, WorkspaceUnavailable
+from .files import write_atomically
 from .journal import Journal, JournalStore
 from .journal_sqlite import SqliteStore
 from .numbering import check_office_code, office_pattern
 from .policy import Policy, load_policy
 
+ARCHIVE_ID = ".journal-id"
 FOLDERS = ("inbox", "archive", "rejected", "receipts", "ledger", "reports", "notices", ".tousu")
 LOCK_TIMEOUT = 120
 QUIET_WAIT = 2.0                                # seconds of waiting for the lock before anyone is told
@@ -111,8 +114,17 @@ class Workspace:
             if scope == "group" and not (self.office and self.office in self.policy.number_pattern):
                 raise PolicyError("规则8/9按集团统计（[classification] scope = \"group\"）时，各单位的编号必须不同："
                                   "请设置 [office] code，并在 [numbering] pattern 中加入 {office}。")
-            return PgStore(configured, self.office, scope)
+            return PgStore(configured, self.office, scope, self.archive_id())
         return SqliteStore(Path(configured) if configured else self.state / "journal.sqlite3")
+
+    def archive_id(self) -> str:
+        """archive/.journal-id: names this archive to a shared journal server (made on first use)."""
+        path = self.archive / ARCHIVE_ID
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            write_atomically(path, uuid.uuid4().hex.encode())
+            return path.read_text(encoding="utf-8").strip()
 
     @property
     def journal_path(self):
