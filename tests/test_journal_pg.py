@@ -236,7 +236,7 @@ def test_the_readme_roles_give_each_office_its_own_journal_only(tmp_path, monkey
         assert cli(sm, "db", "init")[0] == 0 and cli(ly, "db", "init")[0] == 0
         monkeypatch.delenv("TOUSU_JOURNAL")
         with psycopg.connect(admin, autocommit=True) as db:
-            for statement in _readme_sql("GRANT USAGE ON SCHEMA tousu_group")[:-2]:     # not the group scope's
+            for statement in [s for s in _readme_sql("GRANT USAGE ON SCHEMA tousu_group") if "office_ly" not in s]:
                 db.execute(statement)
                 db.execute(statement.replace("office_sm", "office_ly").replace("tousu_sm", "tousu_admin"))
         code, [receipt] = cli(sm, "process", intake(tmp_path, "a"))
@@ -302,3 +302,33 @@ def test_a_second_workspace_with_the_same_office_code_is_refused(group, tmp_path
     assert result.exit_code == 2 and "每个单位只能有一个工作区" in result.output
     assert sorted(Workspace.open(sm).journal.snapshot()["cases"]) == ["TSSM2026110001"]
     assert cli(sm, "verify")[1] == [{"ok": True, "findings": []}]
+
+
+def test_the_readme_group_scope_grants_let_an_office_update_another(tmp_path, monkeypatch, group_scope_known):
+    """SM's role, with README's grants, files a complaint dated between two of LY's: LY's later one becomes
+    the customer's third (rule 8), re-derived in LY's journal by SM's transaction."""
+    import psycopg
+    monkeypatch.delenv("TOUSU_JOURNAL", raising=False)
+    server = own_server()
+    try:
+        with psycopg.connect(server.url(), autocommit=True) as db:
+            for statement in _readme_sql("CREATE ROLE tousu_admin LOGIN;"):
+                db.execute(statement.replace("PASSWORD '…'", ""))
+        admin, sm_role = server.url("tousu", "tousu_admin"), server.url("tousu", "tousu_sm")
+        scope = '[classification]\nscope = "group"\n\n'
+        sm, ly = office(tmp_path / "三明", "SM", sm_role, scope), office(tmp_path / "龙岩", "LY", admin, scope)
+        monkeypatch.setenv("TOUSU_JOURNAL", admin)
+        assert cli(sm, "db", "init")[0] == 0 and cli(ly, "db", "init")[0] == 0
+        monkeypatch.delenv("TOUSU_JOURNAL")
+        with psycopg.connect(admin, autocommit=True) as db:
+            for statement in _readme_sql("GRANT USAGE ON SCHEMA tousu_group"):
+                db.execute(statement)
+        cli(ly, "process", intake(tmp_path, "1", received_at=datetime(2026, 11, 1, 9), content="第1次"),
+            intake(tmp_path, "2", received_at=datetime(2026, 11, 5, 9), content="第3次"))
+        code, [middle] = cli(sm, "process", intake(tmp_path, "3", received_at=datetime(2026, 11, 3, 9), content="第2次"))
+        assert (code, middle["number"], middle["suspected_major"]) == (0, "TSSM2026110001", False)
+        later = Workspace.open(ly).journal.case("TSLY2026110002")
+        assert later["auto"]["8"]["text"] == "规则8：同一客户90日内第3次投诉（TSLY2026110001、TSSM2026110001、TSLY2026110002）"
+        assert later["state"]["suspected_major"] is True
+    finally:
+        server.destroy()
