@@ -77,3 +77,32 @@ def archived_files(workspace: Path) -> list[str]:
     """The case files (archive/YYYY/MM/<编号>/…): refusal records and the counters are not case files."""
     return sorted(p.relative_to(workspace).as_posix() for p in (workspace / "archive").glob("[0-9]*/*/*/**/*")
                   if p.is_file())
+
+
+# ---------------------------------------------------------------- the journal on both backends
+# The modules whose tests run twice: on the SQLite journal and on a PostgreSQL journal (a new database
+# each test, tests/pg.py). Modules that damage or delete the SQLite file itself stay SQLite-only.
+JOURNAL_MODULES = {"test_rebuild", "test_classification", "test_lifecycle", "test_scoring", "test_report",
+                   "test_refusals", "test_one_writer", "test_rules_month", "test_notices", "test_ledger",
+                   "test_ledger_incremental", "test_watch", "test_watch_faults"}
+
+
+@pytest.fixture(autouse=True)
+def journal_backend(request, monkeypatch):
+    """"sqlite", or "postgresql" with TOUSU_JOURNAL set to a new database (after `tousu` cleared it), in
+    this process and in the module's ENV for the `tousu` subprocesses it starts."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "postgresql":
+        from pg import database
+        if "tousu" in request.fixturenames:
+            request.getfixturevalue("tousu")
+        url = database()
+        monkeypatch.setenv("TOUSU_JOURNAL", url)
+        if isinstance(getattr(request.module, "ENV", None), dict):
+            monkeypatch.setitem(request.module.ENV, "TOUSU_JOURNAL", url)
+    return backend
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.module.__name__ in JOURNAL_MODULES and "journal_backend" in metafunc.fixturenames:
+        metafunc.parametrize("journal_backend", ["sqlite", "postgresql"], indirect=True)

@@ -227,11 +227,14 @@ def verify(workspace, as_json):
 @month_option("考核月份（受理时间所在月）")
 @workspace_option
 @json_option
-def score(month, workspace, as_json):
+@click.option("--group", is_flag=True, help="集团：日志数据库中所有单位的考核扣分（每单位一页与汇总页）。")
+def score(month, workspace, as_json, group):
     """按办法第10条计算各责任部门当月考核扣分，逐条列出依据，并写出考核明细表。
 
     例：tousu score --month 2026-11
     """
+    if group:
+        return cli_db.score_group(month, workspace, as_json)
     _show(commands.score(_open(workspace), month, Clock.from_env()), as_json)
 
 
@@ -252,11 +255,14 @@ def overdue(as_of, notices, workspace, as_json):
 @month_option("月报月份")
 @workspace_option
 @json_option
-def report(month, workspace, as_json):
+@click.option("--group", is_flag=True, help="集团：日志数据库中所有单位的月报（每单位一页与汇总页）。")
+def report(month, workspace, as_json, group):
     """生成服务月报 reports/服务月报-YYYY-MM.xlsx：投诉数量、及时率、满意率、信息维护合格率、考核扣分与图表。
 
     例：tousu report --month 2026-11
     """
+    if group:
+        return cli_db.report_group(month, workspace, as_json)
     _show(commands.report(_open(workspace), month, Clock.from_env()), as_json)
 
 
@@ -311,3 +317,5 @@ def demo(workspace, as_json):
 from .cli_web import register  # noqa: E402 - the web view's commands (toolkit/cli_web.py)
 
 register(main)
+
+from . import cli_db  # noqa: E402 - the group's commands (tousu db, --group) register on main

@@ -1,12 +1,33 @@
 """Complaint numbers from the policy pattern, e.g. TS{YYYY}{MM}{seq:04d}. The sequence runs
 within everything else the pattern prints (per month for the default). Issuing happens inside a
-journal transaction (see journal.Journal.issue_number), so a number is never issued twice."""
+journal transaction (see journal.Journal.issue_number), so a number is never issued twice.
+`{office}` stands for the office's code (`[office] code`), so the offices of a group sharing one
+journal server never print the same number."""
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from .errors import PolicyError
+
 _FIELD = re.compile(r"\{(YYYY|YY|MM|DD|seq)(?::0?(\d+)d)?\}")
+OFFICE = "{office}"
+OFFICE_CODE = re.compile(r"^[A-Za-z0-9]{0,12}$")
+
+
+def check_office_code(code: str) -> str:
+    if not OFFICE_CODE.match(code):
+        raise PolicyError(f"策略键「office.code」取值无效：{code!r}。应为不超过 12 位的英文字母或数字，如 \"SM\"。")
+    return code
+
+
+def office_pattern(pattern: str, code: str) -> str:
+    """The number pattern with `{office}` replaced by the office's code."""
+    if OFFICE not in pattern:
+        return pattern
+    if not check_office_code(code):
+        raise PolicyError(f"编号格式「{pattern}」含 {OFFICE}，但策略未设置 [office] code（本单位代码）。")
+    return pattern.replace(OFFICE, code)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PolicyError
+from .numbering import check_office_code, office_pattern
 from .paths import DEFAULT_POLICY, TEMPLATES
 
 REQUIRED_DATE = "要求办结日期"
@@ -191,6 +192,7 @@ class Classification:
     repeat_window_days: int
     cluster_hours: int
     cluster_people: int
+    scope: str = "office"               # rules 8/9 over this office's cases, or "group": every office's
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,8 @@ class Policy:
     settle_seconds: float               # [watch]
     rescan_seconds: float
     journal_path: str                   # [journal] path
+    journal_url: str                    # [journal] url: a group's PostgreSQL journal ("" = SQLite)
+    office_code: str                    # [office] code: this office in a group ({office} in number_pattern)
     units: tuple[str, ...]
     unit_keywords: Mapping[str, tuple[str, ...]]
     channel_aliases: Mapping[str, tuple[str, ...]]
@@ -480,15 +484,23 @@ class _Parser:
         years = _lookup(raw, ("calendar", "years"))
         if not isinstance(years, list) or not all(isinstance(y, int) and not isinstance(y, bool) for y in years):
             raise self.fail("calendar.years", "应为年份（整数）列表。")
+        if raw["classification"]["scope"] not in ("office", "group"):
+            raise self.fail("classification.scope", "只能是 \"office\"（本单位）或 \"group\"（集团各单位）。")
+        try:
+            office = check_office_code(raw["office"]["code"].strip())
+            pattern = office_pattern(raw["numbering"]["pattern"], office)
+        except PolicyError as exc:
+            raise PolicyError(f"策略文件 {self.source}：{exc}") from None
         return Policy(
-            number_pattern=raw["numbering"]["pattern"], tiers=tiers, stages=stages, deadlines=deadlines,
+            number_pattern=pattern, tiers=tiers, stages=stages, deadlines=deadlines,
             channels=self.channels(deadlines.classes),
             calendar=CalendarSettings(self.dates("calendar.holidays"), self.dates("calendar.workdays"),
                                       frozenset(years)),
             classification=Classification(**raw["classification"]),
             major_points=raw["scoring"]["major_points"], notice_days=raw["supervision"]["notice_days"],
             settle_seconds=raw["watch"]["settle_seconds"], rescan_seconds=raw["watch"]["rescan_seconds"],
-            journal_path=raw["journal"]["path"], units=units, unit_keywords=self.unit_keywords(units),
+            journal_path=raw["journal"]["path"], journal_url=raw["journal"]["url"], office_code=office,
+            units=units, unit_keywords=self.unit_keywords(units),
             channel_aliases={name: self.texts(aliases, f"channel_aliases.{name}")
                              for name, aliases in raw["channel_aliases"].items()})
 

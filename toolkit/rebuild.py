@@ -5,7 +5,6 @@ and named, never a reason to stop: the rebuild is the office's recovery path.
 
 `open_current` is what every writer calls under the workspace lock: it completes a half-filed form and
 rebuilds the journal first when it is missing, damaged, of another schema, or behind the archive."""
-import os
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,16 +84,15 @@ def _replay(journal: Journal, ws, entries: list, result: Rebuilt) -> list:
     return list(dict.fromkeys(numbers))
 
 
-def build_journal(ws, path, keep_counters: bool = True) -> Rebuilt:
-    """Write a journal derived from the archive alone at `path` (replaced if present); with
-    `keep_counters`, the archive's counters are raised to what the archive holds."""
-    for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
-        leftover.unlink(missing_ok=True)
+def build_journal(ws, store, keep_counters: bool = True) -> Rebuilt:
+    """Write a journal derived from the archive alone into `store` (a JournalStore; what it held is
+    replaced); with `keep_counters`, the archive's counters are raised to what the archive holds."""
     result = Rebuilt()
     entries = read_archive(ws, result.skipped)
-    fresh = Journal(path)
+    fresh = store.fresh()
     try:
         with fresh.transaction():
+            fresh.clear()
             numbers = _replay(fresh, ws, entries, result)
             reclassify_all(fresh, ws.policy)
             for number in numbers:
@@ -119,18 +117,9 @@ def rebuild_journal(ws) -> Rebuilt:
     the archive; every other process picks the new file up before its next change."""
     with ws.locked() as journal:
         journal.close()
-        result = rebuild_journal_at(ws, ws.journal_path)
-        ws.reopen_writer(_writer(ws, ws.journal_path))
+        result = rebuild_journal_at(ws, ws.journal_store)
+        ws.reopen_writer(_writer(ws, ws.journal_store))
     return result
-
-
-def _set_aside(path) -> None:
-    """Keep a damaged journal for inspection, out of the way."""
-    stamp = local_now().strftime("%Y%m%d%H%M%S")
-    for suffix in ("", "-wal", "-shm"):
-        source = path.with_name(path.name + suffix)
-        if source.exists():
-            os.replace(source, path.with_name(f"{path.name}.damaged-{stamp}{suffix}"))
 
 
 def _archive_has_content(ws) -> bool:
@@ -155,15 +144,15 @@ def _is_behind(ws, journal: Journal) -> bool:
     return False
 
 
-def _writer(ws, path) -> Journal:
-    return Journal(path, taken=lambda number, moment: ws.case_folder(number, moment.year, moment.month).exists())
+def _writer(ws, store) -> Journal:
+    return store.open(taken=lambda number, moment: ws.case_folder(number, moment.year, moment.month).exists())
 
 
 def open_current(ws) -> Journal:
     """The writable journal, agreeing with the archive. Call with the workspace lock held."""
-    path = ws.journal_path
+    store = ws.journal_store
     try:
-        journal = _writer(ws, path)
+        journal = _writer(ws, store)
         try:
             recover(ws, journal)
             if not _is_behind(ws, journal):
@@ -171,27 +160,17 @@ def open_current(ws) -> Journal:
         except sqlite3.DatabaseError as exc:
             if getattr(exc, "sqlite_errorcode", None) not in DAMAGED:
                 raise
-            raise JournalUnusable(f"日志 {path} 已损坏（{exc}）") from None
+            raise JournalUnusable(f"日志 {store.location} 已损坏（{exc}）") from None
         except BaseException:
             journal.close()
             raise
         journal.close()
     except JournalUnusable:
-        _set_aside(path)
-    rebuild_journal_at(ws, path)
-    return _writer(ws, path)
+        store.set_aside()
+    rebuild_journal_at(ws, store)
+    return _writer(ws, store)
 
 
-def rebuild_journal_at(ws, path) -> Rebuilt:
-    """Build the journal beside `path`, then swap it in. Only while no writable connection is open."""
-    beside = path.with_name(path.name + ".rebuild")
-    try:
-        result = build_journal(ws, beside)
-    except BaseException:
-        for leftover in (beside, *(beside.with_name(beside.name + s) for s in ("-wal", "-shm"))):
-            leftover.unlink(missing_ok=True)
-        raise
-    for stale in (path.with_name(path.name + s) for s in ("-wal", "-shm")):
-        stale.unlink(missing_ok=True)
-    os.replace(beside, path)
-    return result
+def rebuild_journal_at(ws, store) -> Rebuilt:
+    """Build the journal from the archive and make it the store's. Only while no writable connection is open."""
+    return store.replace(lambda target: build_journal(ws, target))

@@ -5,9 +5,7 @@ import glob
 import hashlib
 import re
 import sqlite3
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import openpyxl
 
@@ -164,7 +162,7 @@ def _leftover_findings(ws) -> list[Finding]:
     if ws.staging.exists():
         found += [Finding(ws.relative(p), "未完成归档的暂存文件") for p in ws.staging.iterdir()]
     half_written = [*ws.ledger.glob(".*.writing*"), *ws.reports.glob(".*.writing*"), *ws.notices.glob(".*.writing*"),
-                    *ws.journal_path.parent.glob(f"{ws.journal_path.name}.rebuild*")]
+                    *ws.journal_store.leftovers()]
     found += [Finding(str(p), "写到一半的临时文件（可删除）") for p in half_written]
     return found
 
@@ -172,23 +170,23 @@ def _leftover_findings(ws) -> list[Finding]:
 def _live_journal(ws) -> tuple[Journal | None, list[Finding]]:
     """The journal as it is, read-only: verify repairs nothing (the next writer will)."""
     try:
-        return Journal(ws.journal_path, readonly=True), []
+        return ws.journal_store.reader(), []
     except (JournalUnusable, sqlite3.Error) as exc:
-        return None, [Finding(str(ws.journal_path), f"日志无法读取（{exc}）：下次写入时按归档自动重建，"
+        return None, [Finding(ws.journal_store.location, f"日志无法读取（{exc}）：下次写入时按归档自动重建，"
                                                   f"或运行 tousu ledger rebuild")]
 
 
 def verify(ws, now) -> list[Finding]:
     """Every inconsistency between the archive, the journal, the ledgers and the receipts; changes nothing."""
-    with ws.holding(), tempfile.TemporaryDirectory() as temp:
+    with ws.holding(), ws.journal_store.scratch() as scratch:
         skipped: list = []
         entries = read_archive(ws, skipped)
         findings = [Finding(path, f"无法采用：{reason}") for path, reason in skipped]
         findings += _archive_findings(ws, entries) + _counter_findings(ws, entries) + _stray_findings(ws)
-        built = build_journal(ws, Path(temp) / "verify.sqlite3", keep_counters=False)
+        built = build_journal(ws, scratch, keep_counters=False)
         findings += [Finding(path, f"无法采用：{reason}") for path, reason in built.skipped
                      if (path, reason) not in skipped]
-        rebuilt = Journal(Path(temp) / "verify.sqlite3", readonly=True)
+        rebuilt = scratch.reader()
         journal, unusable = _live_journal(ws)
         findings += unusable
         try:

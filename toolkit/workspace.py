@@ -6,16 +6,21 @@ missing, damaged or behind). Outside the lock `Workspace.journal` is read-only a
 the journal file was replaced (a `ledger rebuild` by another process), so a long-lived process never
 writes to, nor reads from, a journal that is no longer the workspace's."""
 import os
+import uuid
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
 import filelock
 
-from .errors import WorkspaceUnavailable
-from .journal import Journal
+from .errors import PolicyError, WorkspaceUnavailable
+from .files import write_atomically
+from .journal import Journal, JournalStore
+from .journal_sqlite import SqliteStore
+from .paths import workspace_policy
 from .policy import Policy, load_policy
 
+ARCHIVE_ID = ".journal-id"
 FOLDERS = ("inbox", "archive", "rejected", "receipts", "ledger", "reports", "notices", ".tousu")
 LOCK_TIMEOUT = 120
 QUIET_WAIT = 2.0                                # seconds of waiting for the lock before anyone is told
@@ -37,12 +42,8 @@ def _folder(name: str) -> property:
     return property(lambda self: self.root / name, doc=f"<workspace>/{name}")
 
 
-def _identity(path: Path):
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_dev, stat.st_ino
+def is_server_url(text: str) -> bool:
+    return text.startswith(("postgresql://", "postgres://"))
 
 
 class Workspace:
@@ -77,12 +78,40 @@ class Workspace:
 
     @cached_property
     def policy(self) -> Policy:
-        return load_policy(self.root / "policy.toml")
+        return load_policy(workspace_policy(self.root))
 
     @property
-    def journal_path(self) -> Path:
-        configured = os.environ.get("TOUSU_JOURNAL") or self.policy.journal_path
-        return Path(configured) if configured else self.state / "journal.sqlite3"
+    def office(self) -> str:
+        return self.policy.office_code
+
+    @cached_property
+    def journal_store(self) -> JournalStore:
+        """TOUSU_JOURNAL (a path or a postgresql:// URL), else `[journal] url`, else `[journal] path`,
+        else <workspace>/.tousu/journal.sqlite3."""
+        configured = os.environ.get("TOUSU_JOURNAL") or self.policy.journal_url or self.policy.journal_path
+        if is_server_url(configured):
+            from .journal_pg import PgStore  # psycopg is loaded only for a server journal
+            scope = self.policy.classification.scope
+            if scope == "group" and not (self.office and self.office in self.policy.number_pattern):
+                raise PolicyError("规则8/9按集团统计（[classification] scope = \"group\"）时，各单位的编号必须不同："
+                                  "请设置 [office] code，并在 [numbering] pattern 中加入 {office}。")
+            return PgStore(configured, self.office, scope, self.archive_id())
+        return SqliteStore(Path(configured) if configured else self.state / "journal.sqlite3")
+
+    def archive_id(self) -> str:
+        """archive/.journal-id: names this archive to a shared journal server (made on first use)."""
+        path = self.archive / ARCHIVE_ID
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            write_atomically(path, uuid.uuid4().hex.encode())
+            return path.read_text(encoding="utf-8").strip()
+
+    @property
+    def journal_path(self):
+        """Where the journal is, for people: its file, or its server (no password)."""
+        store = self.journal_store
+        return store.path if isinstance(store, SqliteStore) else store.location
 
     @contextmanager
     def holding(self):
@@ -128,15 +157,15 @@ class Workspace:
         """Inside locked(): the writable journal. Outside: a read-only one, current with the archive."""
         if self._writer is not None:
             return self._writer
-        identity = _identity(self.journal_path)
+        identity = self.journal_store.identity()
         if self._reader is None or identity != self._reader_identity:
             if self._reader is not None:
                 self._reader.close()
                 self._reader = None
             with self.locked():                     # creates, repairs or rebuilds it when needed
                 pass
-            self._reader = Journal(self.journal_path, readonly=True)
-            self._reader_identity = _identity(self.journal_path)
+            self._reader = self.journal_store.reader()
+            self._reader_identity = self.journal_store.identity()
         return self._reader
 
     def reopen_writer(self, journal: Journal) -> Journal:

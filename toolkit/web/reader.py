@@ -1,19 +1,15 @@
 """The workspace as the web view reads it: never the lock, never a write. The journal is opened
 read-only (SQLite `mode=ro`) and re-opened when the file was replaced (a rebuild); figures that read
 every case (the overdue stages, a month's report) are computed by the library's own functions once per
-journal version and kept until the journal changes (`PRAGMA data_version`).
-
-The few queries the pages need beyond the Journal's methods (a page of the case list, a case's files with
-their provenance, the notices issued) are here, read-only."""
+journal version and kept until the journal changes (`PRAGMA data_version`)."""
 import gc
-import json
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from ..archive import SIDECAR_SUFFIX
 from ..errors import WorkspaceUnavailable
-from ..journal import KEPT, Journal
+from ..journal import Journal
 from ..notices import Overdue, find_overdue
 from ..period import month_bounds
 from ..report import month_figures
@@ -27,36 +23,15 @@ def supervised_stages(policy) -> tuple[str, ...]:
     return tuple(stage.key for stage in policy.stages if stage.met_by and not stage.window)
 
 
-def _open_due(stage: str) -> str:
-    return (f"CASE WHEN json_extract(state, '$.met.{stage}') IS NULL "
-            f"THEN json_extract(state, '$.deadlines.{stage}') END")
-
-
-def next_due(policy) -> str:
-    """SQL for the nearest deadline still open: what the case list sorts by (none: '9999', last)."""
-    return "min(" + ", ".join(f"coalesce({_open_due(s)}, '9999')" for s in supervised_stages(policy)) + ", '9999')"
-
-
-def list_columns(policy) -> str:
-    return (f"number, received_at, json_extract(facts, '$.customer_name') AS customer_name, "
-            f"json_extract(facts, '$.phone') AS phone, json_extract(facts, '$.channel') AS channel, "
-            f"json_extract(state, '$.status') AS status, json_extract(state, '$.severity') AS severity, "
-            f"json_extract(state, '$.suspected_major') AS suspected, json_extract(state, '$.unit') AS unit, "
-            f"{next_due(policy)} AS next_due")
-
-
 class _StillOpen:
-    """The journal as find_overdue reads it (cases_received), narrowed in SQLite to the cases with a stage
-    still open: a closed case gives find_overdue nothing, and most cases of a year are closed."""
+    """The journal as find_overdue reads it (cases_received), narrowed by the journal to the cases with a
+    stage still open: a closed case gives find_overdue nothing, and most cases of a year are closed."""
 
     def __init__(self, journal: Journal, policy):
-        self.journal, self.next_due = journal, next_due(policy)
+        self.journal, self.stages = journal, supervised_stages(policy)
 
     def cases_received(self, start: datetime, end: datetime) -> list:
-        rows = self.journal.db.execute(f"SELECT * FROM cases WHERE received_at >= ? AND received_at < ? "
-                                       f"AND {self.next_due} < '9999' ORDER BY received_at, number",
-                                       (start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")))
-        return [Journal._case(row) for row in rows]
+        return self.journal.cases_with_open_stage(self.stages, start, end)
 
 
 @dataclass(frozen=True)
@@ -74,7 +49,8 @@ class Filters:
 class Reader:
     def __init__(self, root: Path, freeze: bool = False):
         self.ws = Workspace(Path(root).resolve())      # not Workspace.open: it would create folders
-        if not self.ws.journal_path.exists():
+        self.store = self.ws.journal_store
+        if self.store.identity() is None:
             raise WorkspaceUnavailable(f"工作区 {self.ws.root} 还没有日志（{self.ws.journal_path}）："
                                        f"请先运行 tousu init 或 tousu watch。网页只读，不会创建它。")
         self._journal: Journal | None = None
@@ -89,19 +65,17 @@ class Reader:
 
     @property
     def journal(self) -> Journal:
-        """The read-only journal; a new connection when the file was replaced, the memo dropped when
+        """The read-only journal; a new connection when the journal was replaced, the memo dropped when
         anyone committed since the last call."""
-        try:
-            stat = self.ws.journal_path.stat()
-        except FileNotFoundError:
-            raise WorkspaceUnavailable(f"日志 {self.ws.journal_path} 不存在（可能正在重建）") from None
-        identity = (stat.st_dev, stat.st_ino)
+        identity = self.store.identity()
+        if identity is None:
+            raise WorkspaceUnavailable(f"日志 {self.ws.journal_path} 不存在（可能正在重建）")
         if self._journal is None or identity != self._identity:
             if self._journal is not None:
                 self._journal.close()
-            self._journal = Journal(self.ws.journal_path, readonly=True)
+            self._journal = self.store.reader()
             self._identity = identity
-        version = (identity, self._journal.db.execute("PRAGMA data_version").fetchone()[0])
+        version = (identity, self._journal.change_mark())
         if version != self._version:
             self._version, self._memo = version, {}
         return self._journal
@@ -141,7 +115,7 @@ class Reader:
         horizon = datetime.combine(as_of.date() + timedelta(days=1), time.min)
 
         def compute(journal):
-            received = dict(journal.db.execute("SELECT number, received_at FROM cases").fetchall())
+            received = journal.received_moments()
             return [(received[item.number], datetime.fromisoformat(item.due), item)
                     for item in find_overdue(_StillOpen(journal, self.policy), horizon, self.policy)]
         moment = as_of.isoformat(timespec="seconds")
@@ -163,8 +137,8 @@ class Reader:
     def notices(self) -> dict[tuple[str, str], str]:
         """{(number, stage): the notice's path} of every 督办通知单 issued (journal events)."""
         return self._memoised("notices", lambda j: {
-            (row["number"], json.loads(row["detail"]).get("stage")): json.loads(row["detail"]).get("file")
-            for row in j.db.execute("SELECT number, detail FROM events WHERE kind = 'notice' ORDER BY id")})
+            (event["number"], event["detail"].get("stage")): event["detail"].get("file")
+            for event in reversed(j.events(("notice",), 1_000_000_000))})
 
     # ------------------------------------------------------------------ the case list
     def _listing(self) -> list[dict]:
@@ -173,11 +147,10 @@ class Reader:
         def compute(journal):
             names: dict = {}
             rows = []
-            for row in journal.db.execute(f"SELECT {list_columns(self.policy)} FROM cases ORDER BY next_due, number"):
-                row = dict(row)
+            for row in journal.case_listing(supervised_stages(self.policy)):
                 if row["channel"] not in names:
                     names[row["channel"]] = self.policy.channel_name(row["channel"])
-                row.update(channel=names[row["channel"]], suspected=bool(row["suspected"]),
+                row.update(channel=names[row["channel"]],
                            next_due=None if row["next_due"] == "9999" else row["next_due"],
                            phone=row["phone"] or "", customer_name=row["customer_name"] or "")
                 rows.append(row)
@@ -209,11 +182,7 @@ class Reader:
 
     def forms(self, number: str) -> list[dict]:
         """The case's kept forms in arrival order, each with its provenance."""
-        rows = self.journal.db.execute(
-            f"SELECT kind, version, path, original_name, arrived_at, submitted_by, problems, facts FROM files "
-            f"WHERE number = ? AND status IN {KEPT} ORDER BY ord", (number,))
-        return [{**dict(row), "problems": json.loads(row["problems"]), "facts": json.loads(row["facts"])}
-                for row in rows]
+        return self.journal.case_forms(number)
 
     def archived_files(self, case: dict) -> dict[str, Path]:
         """{name: path} of the files in the case's folder, sidecars aside: the only names a download
