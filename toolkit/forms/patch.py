@@ -9,6 +9,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from xml.parsers import expat
@@ -58,14 +59,14 @@ def patch_text(data: bytes, place: object, text: str) -> bytes:
     """The package `data` with `text` written at `place` (a SheetPlace or a WordPlace)."""
     package = _Package(data)
     if isinstance(place, SheetPlace):
-        part = _sheet_part(package, place.sheet)
+        part = sheet_part(package.read, place.sheet)
         patched = _patch_sheet(package.read(part), place, text)
     elif isinstance(place, WordPlace):
         part = DOCUMENT
         patched = _patch_word(package.read(part), place, text)
     else:
         raise CannotPatch(f"no place to patch: {place!r}")
-    _parse(patched)                             # never hand back a part that does not parse
+    _check_parses(patched)                      # never hand back a part that does not parse
     return package.replace(part, patched)
 
 
@@ -207,16 +208,27 @@ def _parse(xml: bytes) -> _Node:
             node.close = parser.CurrentByteIndex
             node.end = xml.index(b">", node.close) + 1
 
-    def refuse(*_: object) -> None:
-        raise CannotPatch("DTD in the part")
-
     parser.StartElementHandler, parser.EndElementHandler = start, end
-    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = refuse
+    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = _refuse_dtd
     try:
         parser.Parse(xml, True)
     except expat.ExpatError as exc:
         raise CannotPatch(f"part does not parse: {exc}") from None
     return stack[0].children[0]
+
+
+def _refuse_dtd(*_: object) -> None:
+    raise CannotPatch("DTD in the part")
+
+
+def _check_parses(xml: bytes) -> None:
+    """That a patched part is well-formed XML without a DTD (expat alone, no tree)."""
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = _refuse_dtd
+    try:
+        parser.Parse(xml, True)
+    except expat.ExpatError as exc:
+        raise CannotPatch(f"part does not parse: {exc}") from None
 
 
 Edit = tuple[int, int, bytes]
@@ -252,12 +264,14 @@ def _text_element(name: str, text: str) -> str:
 
 
 # ---------------------------------------------------------------- xlsx
-def _sheet_part(package: _Package, title: str) -> str:
-    book = _parse(package.read(WORKBOOK))
+def sheet_part(read: Callable[[str], bytes], title: str) -> str:
+    """The zip member holding the worksheet titled `title`, through the workbook and its relationships;
+    `read` gives a member's bytes."""
+    book = _parse(read(WORKBOOK))
     sheets = book.child("sheets")
     rid = next((value for s in (sheets.children if sheets is not None else []) if s.attrs.get("name") == title
                 for key, value in s.attrs.items() if key.rpartition(":")[2] == "id"), None)
-    rels = _parse(package.read(WORKBOOK_RELS))
+    rels = _parse(read(WORKBOOK_RELS))
     target = next((r.attrs.get("Target", "") for r in rels.children if r.attrs.get("Id") == rid), None)
     if rid is None or not target:
         raise CannotPatch(f"sheet {title!r} not found in the workbook")
