@@ -108,17 +108,20 @@ class Grid:
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)   # (row, col) -> Cell, merged positions share one
     max_row: int = 0
     max_col: int = 0
+    _distinct: tuple[int, list[Cell]] | None = field(default=None, repr=False, compare=False)
 
     def at(self, row: int, col: int) -> Cell | None:
         return self.cells.get((row, col))
 
     def distinct(self) -> Iterator[Cell]:
-        seen = set()
-        for key in sorted(self.cells):
-            cell = self.cells[key]
-            if id(cell) not in seen:
-                seen.add(id(cell))
-                yield cell
+        """Each cell once (a merged range by its top-left), in reading order; listed again only when
+        cells were added since."""
+        if self._distinct is None or self._distinct[0] != len(self.cells):
+            seen: dict[int, Cell] = {}
+            for key in sorted(self.cells):
+                seen.setdefault(id(self.cells[key]), self.cells[key])
+            self._distinct = (len(self.cells), list(seen.values()))
+        return iter(self._distinct[1])
 
 
 @dataclass
