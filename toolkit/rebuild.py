@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .archive import SIDECAR_SUFFIX, recover, refusal_records, sidecars
+from .archive import SIDECAR_SUFFIX, case_folders, recover, refusal_records
 from .cases import derive
 from .classify import reclassify_all
 from .clock import local_now
@@ -35,22 +35,23 @@ class Rebuilt:
 def read_archive(ws, skipped: list) -> list:
     """[(record, relative path)] of every readable sidecar and refusal record, in arrival order."""
     found = []
-    for sidecar in sidecars(ws.archive):
-        form = sidecar.with_name(sidecar.name[: -len(SIDECAR_SUFFIX)])
-        where = ws.relative(sidecar)
-        if not form.exists():
-            skipped.append((where, "记录对应的表单文件不存在"))
-            continue
-        try:
-            record = load(sidecar, Provenance)
-        except BadRecord as exc:
-            skipped.append((where, str(exc)))
-            continue
-        folder = sidecar.parent.name
-        if record.number != folder or not form.name.startswith(f"{record.number}-"):
-            skipped.append((where, f"记录中的编号「{record.number}」与所在案卷「{folder}」不符，未采用"))
-            continue
-        found.append((record, ws.relative(form)))
+    for folder, names in case_folders(ws.archive):
+        base = ws.relative(folder)
+        for name in sorted(n for n in names if n.endswith(SIDECAR_SUFFIX)):
+            form = name[: -len(SIDECAR_SUFFIX)]
+            where = f"{base}/{name}"
+            if form not in names:
+                skipped.append((where, "记录对应的表单文件不存在"))
+                continue
+            try:
+                record = load(folder / name, Provenance)
+            except BadRecord as exc:
+                skipped.append((where, str(exc)))
+                continue
+            if record.number != folder.name or not form.startswith(f"{record.number}-"):
+                skipped.append((where, f"记录中的编号「{record.number}」与所在案卷「{folder.name}」不符，未采用"))
+                continue
+            found.append((record, f"{base}/{form}"))
     for path in refusal_records(ws.archive):
         try:
             found.append((load(path, Refusal), None))
