@@ -194,7 +194,7 @@ def synthetic_archive(root: Path, cases: int) -> None:
 def _rebuild_child(root: str, queue) -> None:
     started = time.perf_counter()
     result, _ = rebuild_all(Workspace.open(Path(root)), CLOCK)
-    queue.put((result.cases, time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    queue.put((result.cases, time.perf_counter() - started, peak_mib()))
 
 
 def rebuild_figures(root: Path, cases: int) -> tuple[int, float, float]:
@@ -283,7 +283,13 @@ def main(argv=None) -> None:
 
 
 def peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak RSS: VmHWM, which a spawned child starts afresh (Linux keeps ru_maxrss across
+    fork and exec, so a child would report its parent's peak when that was higher)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(status.split("VmHWM:")[1].split()[0]) / 1024
+    except (OSError, IndexError, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 if __name__ == "__main__":
