@@ -68,11 +68,22 @@ def stage(ws, reading, name: str, provenance):
     target = ws.staging / name
     original = reading.source.original
     if original is not None:
-        write_atomically(target.with_suffix(original.suffix), original.data, sync_folder=False)
-    write_atomically(target, data, sync_folder=False)
-    write_atomically(sidecar_of(target), provenance.dumps(), sync_folder=False)
+        _write_staged(target.with_suffix(original.suffix), original.data)
+    _write_staged(target, data)
+    _write_staged(sidecar_of(target), provenance.dumps())
     fsync_folder(ws.staging)
     return provenance
+
+
+def _write_staged(path: Path, data: bytes) -> None:
+    """A staged file, written and fsynced in place: no temp file and rename (files.write_atomically)
+    is needed, as only the lock holder writes staging, nothing reads a staged file before its journal
+    row commits (after this fsync and the folder's), and recover() removes what a transaction that
+    never committed left there."""
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def numbered(reading, number: str) -> bytes:
