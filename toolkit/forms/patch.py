@@ -183,8 +183,15 @@ class _Node:
         return found
 
 
-def _parse(xml: bytes) -> _Node:
-    """The part's elements with their byte offsets (a part not in UTF-8, or with a DTD, is not patched)."""
+class _Enough(Exception):
+    """The elements needed have been read: the rest of the part is not built into nodes."""
+
+
+def _parse(xml: bytes, until_row: int = 0) -> _Node:
+    """The part's elements with their byte offsets (a part not in UTF-8, or with a DTD, is not patched).
+    With `until_row`, a worksheet is read only up to the first row numbered beyond it (that row
+    included, unclosed): what patching a cell of row `until_row` needs (the rest is checked whole
+    once patched, by _check_parses)."""
     declared = DECLARED_ENCODING.match(xml)
     if xml[:2] in (b"\xff\xfe", b"\xfe\xff") or (declared and declared.group(1).lower() not in (b"utf-8", b"utf8")):
         raise CannotPatch("a part not in UTF-8")
@@ -201,6 +208,8 @@ def _parse(xml: bytes) -> _Node:
             node.close = node.end = node.inner
         stack[-1].children.append(node)
         stack.append(node)
+        if until_row and node.local == "row" and attrs.get("r", "").isdigit() and int(attrs["r"]) > until_row:
+            raise _Enough
 
     def end(name: str) -> None:
         node = stack.pop()
@@ -212,6 +221,8 @@ def _parse(xml: bytes) -> _Node:
     parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = _refuse_dtd
     try:
         parser.Parse(xml, True)
+    except _Enough:
+        pass
     except expat.ExpatError as exc:
         raise CannotPatch(f"part does not parse: {exc}") from None
     return stack[0].children[0]
@@ -280,13 +291,10 @@ def sheet_part(read: Callable[[str], bytes], title: str) -> str:
 
 def _patch_sheet(xml: bytes, place: SheetPlace, text: str) -> bytes:
     """The cell as an inline string keeping its style; a missing cell (or row) created in order."""
-    sheet = _parse(xml)
-    data = sheet.child("sheetData")
-    if data is None:
-        raise CannotPatch("no sheetData")
+    sheet, data, rows, row = _sheet_rows(xml, place.row, until_row=place.row)
+    if row is None:             # rows out of order would put it further: read them all to be sure
+        sheet, data, rows, row = _sheet_rows(xml, place.row)
     p = data.prefix
-    rows = [(_number(r.attrs.get("r")), r) for r in data.children if r.local == "row"]
-    row = next((r for number, r in rows if number == place.row), None)
     if row is None:
         after = next((r for number, r in rows if number > place.row), None)
         cell = _cell_xml(p, {"r": _ref(place)} | _style(sheet, place, None), text)
@@ -302,6 +310,17 @@ def _patch_sheet(xml: bytes, place: SheetPlace, text: str) -> bytes:
         raise CannotPatch(f"{_ref(place)} holds a formula (calcChain and shared formulas refer to it)")
     attrs = {k: v for k, v in found.attrs.items() if k not in ("t", "cm", "vm")}
     return _splice(xml, [(found.start, found.end, _cell_xml(p, attrs, text).encode())])
+
+
+def _sheet_rows(xml: bytes, number: int, until_row: int = 0) -> tuple[_Node, _Node, list[tuple[int, _Node]],
+                                                                        _Node | None]:
+    """(worksheet, sheetData, [(row number, row)], the row numbered `number` or None)."""
+    sheet = _parse(xml, until_row)
+    data = sheet.child("sheetData")
+    if data is None:
+        raise CannotPatch("no sheetData")
+    rows = [(_number(r.attrs.get("r")), r) for r in data.children if r.local == "row"]
+    return sheet, data, rows, next((r for n, r in rows if n == number), None)
 
 
 def _cell_xml(p: str, attrs: dict[str, str], text: str) -> str:
