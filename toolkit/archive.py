@@ -40,14 +40,11 @@ def _folders(parent: Path, name: re.Pattern[str] | None = None) -> list[os.DirEn
         return [e for e in entries if e.is_dir(follow_symlinks=False) and (name is None or name.fullmatch(e.name))]
 
 
-def case_folders(archive: Path):
-    """(case folder, the names in it) for every archive/YYYY/MM/<case>/, listed with os.scandir (pathlib's
-    glob takes seconds at 50,000 cases)."""
-    for year in _folders(archive, YEAR):
-        for month in _folders(Path(year.path), MONTH):
-            for case in _folders(Path(month.path)):
-                with os.scandir(case.path) as entries:
-                    yield Path(case.path), {e.name for e in entries}
+def case_folders(archive: Path) -> list[os.DirEntry]:
+    """Every archive/YYYY/MM/<case>/, listed with os.scandir (pathlib's glob takes seconds at 50,000
+    cases)."""
+    return [case for year in _folders(archive, YEAR) for month in _folders(Path(year.path), MONTH)
+            for case in _folders(Path(month.path))]
 
 
 def refusal_records(archive: Path):

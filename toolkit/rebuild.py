@@ -7,8 +7,10 @@ and named, never a reason to stop: the rebuild is the office's recovery path.
 rebuilds the journal first when it is missing, damaged, of another schema, or behind the archive."""
 import os
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from .archive import SIDECAR_SUFFIX, case_folders, recover, refusal_records
 from .cases import derive
@@ -32,32 +34,49 @@ class Rebuilt:
     skipped: list = field(default_factory=list)       # [(path relative to the workspace, reason)]
 
 
+READERS = 8        # threads reading case folders: with a cold page cache the time is the disk's latency
+
+
 def read_archive(ws, skipped: list) -> list:
-    """[(record, relative path)] of every readable sidecar and refusal record, in arrival order."""
+    """[(record, relative path)] of every readable sidecar and refusal record, in arrival order. The
+    case folders are listed and their sidecars read by READERS threads at once (the reads wait on the
+    disk, not on Python): with 50,000 cases out of the page cache, seconds instead of tens of seconds."""
+    folders = [Path(case.path) for case in case_folders(ws.archive)]
     found = []
-    for folder, names in case_folders(ws.archive):
-        base = ws.relative(folder)
-        for name in sorted(n for n in names if n.endswith(SIDECAR_SUFFIX)):
-            form = name[: -len(SIDECAR_SUFFIX)]
-            where = f"{base}/{name}"
-            if form not in names:
-                skipped.append((where, "记录对应的表单文件不存在"))
-                continue
-            try:
-                record = load(folder / name, Provenance)
-            except BadRecord as exc:
-                skipped.append((where, str(exc)))
-                continue
-            if record.number != folder.name or not form.startswith(f"{record.number}-"):
-                skipped.append((where, f"记录中的编号「{record.number}」与所在案卷「{folder.name}」不符，未采用"))
-                continue
-            found.append((record, f"{base}/{form}"))
+    with ThreadPoolExecutor(READERS) as pool:
+        for records, problems in pool.map(lambda folder: _read_case_folder(ws, folder), folders, chunksize=64):
+            found += records
+            skipped += problems
     for path in refusal_records(ws.archive):
         try:
             found.append((load(path, Refusal), None))
         except BadRecord as exc:
             skipped.append((ws.relative(path), str(exc)))
     return sorted(found, key=lambda item: (item[0].order, item[0].arrived_at, getattr(item[0], "version", 0)))
+
+
+def _read_case_folder(ws, folder: Path) -> tuple[list, list]:
+    """([(record, relative form path)], [(relative sidecar path, reason)]) for one case folder."""
+    with os.scandir(folder) as entries:
+        names = {e.name for e in entries}
+    base = ws.relative(folder)
+    found, skipped = [], []
+    for name in sorted(n for n in names if n.endswith(SIDECAR_SUFFIX)):
+        form = name[: -len(SIDECAR_SUFFIX)]
+        where = f"{base}/{name}"
+        if form not in names:
+            skipped.append((where, "记录对应的表单文件不存在"))
+            continue
+        try:
+            record = load(folder / name, Provenance)
+        except BadRecord as exc:
+            skipped.append((where, str(exc)))
+            continue
+        if record.number != folder.name or not form.startswith(f"{record.number}-"):
+            skipped.append((where, f"记录中的编号「{record.number}」与所在案卷「{folder.name}」不符，未采用"))
+            continue
+        found.append((record, f"{base}/{form}"))
+    return found, skipped
 
 
 def _replay(journal: Journal, ws, entries: list, result: Rebuilt) -> list:
