@@ -34,6 +34,9 @@ class Rebuilt:
     skipped: list = field(default_factory=list)       # [(path relative to the workspace, reason)]
 
 
+# What open_current rebuilt on the way into a lock, by journal path, for rebuild_journal taking that
+# lock: a `ledger rebuild` in a workspace without a journal builds it once, not twice.
+_REBUILT: dict[str, Rebuilt] = {}
 READERS = 8        # threads reading case folders: with a cold page cache the time is the disk's latency
 
 
@@ -137,10 +140,13 @@ def build_journal(ws, path, keep_counters: bool = True) -> Rebuilt:
 def rebuild_journal(ws) -> Rebuilt:
     """`tousu ledger rebuild`: under the workspace lock, replace the journal by one built beside it from
     the archive; every other process picks the new file up before its next change."""
+    _REBUILT.pop(str(ws.journal_path), None)
     with ws.locked() as journal:
-        journal.close()
-        result = rebuild_journal_at(ws, ws.journal_path)
-        ws.reopen_writer(_writer(ws, ws.journal_path))
+        result = _REBUILT.pop(str(ws.journal_path), None)
+        if result is None:                  # taking the lock did not already rebuild it (no journal yet)
+            journal.close()
+            result = rebuild_journal_at(ws, ws.journal_path)
+            ws.reopen_writer(_writer(ws, ws.journal_path))
     return result
 
 
@@ -198,7 +204,7 @@ def open_current(ws) -> Journal:
         journal.close()
     except JournalUnusable:
         _set_aside(path)
-    rebuild_journal_at(ws, path)
+    _REBUILT[str(path)] = rebuild_journal_at(ws, path)
     return _writer(ws, path)
 
 
