@@ -171,3 +171,20 @@ def test_watch_json_prints_one_receipt_per_file_and_the_journal_can_live_elsewhe
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [(l["status"], l["number"]) for l in lines] == [("accepted", "TS2026110001"), ("accepted", "TS2026110002")]
     assert journal.exists() and not (ws / ".tousu" / "journal.sqlite3").exists()
+
+
+def test_a_file_changed_while_the_loop_was_busy_is_dated_by_its_event_and_looked_at_twice(tmp_path):
+    path = tmp_path / "a.xls"
+    path.write_bytes(b"x" * 100)
+    settler = Settler(settle=1.0)
+    assert settler.observe([path], 100.0, {"a.xls": 99.2}) == []     # first look: quiet 0.8 s by its event
+    assert settler.observe([path], 100.1, {"a.xls": 99.2}) == []     # 0.9 s
+    assert settler.observe([path], 100.25, {"a.xls": 99.2}) == [path]
+    settler = Settler(settle=1.0)
+    assert settler.observe([path], 100.0, {"a.xls": 98.0}) == []     # quiet 2 s, but only one look so far
+    assert settler.observe([path], 100.1, {"a.xls": 98.0}) == [path]
+    settler = Settler(settle=1.0)
+    settler.observe([path], 100.0, {"a.xls": 98.0})
+    assert settler.observe([path], 100.1, {"a.xls": 100.05}) == []   # a change reported since: count again
+    assert settler.observe([path], 101.0, {"a.xls": 100.05}) == []
+    assert settler.observe([path], 101.1, {"a.xls": 100.05}) == [path]

@@ -17,6 +17,7 @@ a parser crash) is retried with back-off and then the file is refused with its e
 of the workspace (disk full, permissions, a busy journal) pauses the loop and retries, blaming no file.
 One file never holds up the others, and `--once` always ends."""
 import logging
+import os
 import sqlite3
 import sys
 import threading
@@ -76,8 +77,12 @@ class Settler:
     settle: float
     seen: dict = field(default_factory=dict)        # path -> ((size, mtime_ns), first seen unchanged)
 
-    def observe(self, paths, now: float) -> list[Path]:
+    def observe(self, paths, now: float, changed: dict[str, float] | None = None) -> list[Path]:
+        """The files ready now. `changed` ({name: time}, from the file system's events) dates a change
+        the loop was too busy to look at when it happened (a file dropped while a ledger was written)
+        at its event rather than at this look, and a change reported after a look restarts the count."""
         ready, current = [], {}
+        changed = changed or {}
         for path in paths:
             try:
                 stat = path.stat()
@@ -85,10 +90,15 @@ class Settler:
                 continue
             signature = (stat.st_size, stat.st_mtime_ns)
             previous = self.seen.get(path)
-            since = previous[1] if previous and previous[0] == signature else now
+            event = changed.get(path.name)          # when the file system last reported a change to it
+            steady = previous is not None and previous[0] == signature
+            since = previous[1] if steady else now if event is None else min(event, now)
+            if event is not None:
+                since = max(since, min(event, now))
             current[path] = (signature, since)
             quiet = now - since
-            if quiet >= self.settle and (quiet >= self.settle + BROKEN_AFTER or is_whole(path)):
+            backdated = not steady and since < now  # dated by an event: its signature must hold one more look
+            if not backdated and quiet >= self.settle and (quiet >= self.settle + BROKEN_AFTER or is_whole(path)):
                 ready.append(path)
         self.seen = current
         return ready
@@ -127,10 +137,23 @@ class Wake(FileSystemEventHandler):
 
     def __init__(self, event: threading.Event):
         self.event = event
+        self.lock = threading.Lock()
+        self.changed: dict[str, float] = {}     # inbox file name -> when a change to it was last reported
 
     def on_any_event(self, event):
         if not isinstance(event, self.IGNORED):
+            now = time.monotonic()
+            with self.lock:
+                for path in (event.src_path, getattr(event, "dest_path", "")):
+                    if path:
+                        self.changed[os.path.basename(os.fsdecode(path))] = now
             self.event.set()
+
+    def last_changes(self, names: set[str]) -> dict[str, float]:
+        """{name: when it last changed} for these names; the others are forgotten."""
+        with self.lock:
+            self.changed = {name: at for name, at in self.changed.items() if name in names}
+            return dict(self.changed)
 
 
 @dataclass
@@ -184,6 +207,7 @@ class Watcher:
         self.environment: str | None = None      # the workspace failure being waited out, logged once
         self.pause = ENVIRONMENT_PAUSE[0]
         self.ledgers_checked = -float("inf")     # when the ledgers were last brought up to date (monotonic)
+        self.waker: Wake | None = None           # the file system's events, while run() watches
 
     def stop(self, *_):
         self.stopping.set()
@@ -288,7 +312,9 @@ class Watcher:
             self.handle(taken)
             handled += 1
         held = read_held(self.ws)
-        for path in self.settler.observe(pending(self.ws), time.monotonic()):
+        inbox = pending(self.ws)
+        changed = self.waker.last_changes({p.name for p in inbox}) if self.waker else None
+        for path in self.settler.observe(inbox, time.monotonic(), changed):
             if self.stopping.is_set():
                 break
             if self._held_back(held, path) or not self.attempts.due(f"inbox:{path.name}", time.monotonic()):
@@ -324,7 +350,8 @@ class Watcher:
     def run(self, once: bool = False) -> int:
         """Watch until stopped (or, with `once`, until the inbox is done). Returns the exit code."""
         observer = PollingObserver(timeout=self.poll) if self.poll else Observer()
-        observer.schedule(Wake(self.wake), str(self.ws.inbox), recursive=False)
+        self.waker = Wake(self.wake)
+        observer.schedule(self.waker, str(self.ws.inbox), recursive=False)
         observer.start()
         started = time.monotonic()
         mark_pending(self.ws, behind_years(self.ws, self.clock.now()))     # what a crash left unwritten
