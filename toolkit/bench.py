@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -75,25 +76,47 @@ def processing_seconds(forms: list[Path], root: Path) -> float:
     return elapsed
 
 
-def watcher_latencies(forms: list[Path], root: Path, gap: float = 0.3) -> list[float]:
-    ws = Workspace.open(root)
-    watcher = Watcher(ws, CLOCK)                                   # default settle interval from the policy
-    thread = threading.Thread(target=watcher.run, daemon=True)
-    thread.start()
-    latencies = []
+def _watch(root: str, stop) -> None:
+    watcher = Watcher(Workspace.open(Path(root)), CLOCK)          # default settle interval from the policy
+    threading.Thread(target=lambda: (stop.wait(), watcher.stop()), daemon=True).start()
+    watcher.run()
+
+
+def _wait_for_receipt(ws, name: str, since: float) -> None:
+    while find_receipt(ws.receipts, name) is None:
+        if time.perf_counter() - since > RECEIPT_TIMEOUT:
+            raise SystemExit(f"no receipt for {name} after {RECEIPT_TIMEOUT} s: the watcher is stuck")
+        time.sleep(0.01)
+
+
+@contextmanager
+def watching(root: Path, warm_up: Path):
+    """The watcher in a process of its own, as `tousu watch` runs (the loop measuring it here does not
+    share its interpreter), yielding once it has filed `warm_up` (so its start is not measured)."""
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    child = context.Process(target=_watch, args=(str(root), stop))
+    child.start()
     try:
-        for form in forms:
-            dropped = time.perf_counter()
+        ws = Workspace.open(root)
+        shutil.copyfile(warm_up, ws.inbox / warm_up.name)
+        _wait_for_receipt(ws, warm_up.name, time.perf_counter())
+        yield ws
+    finally:
+        stop.set()
+        child.join(timeout=60)
+
+
+def watcher_latencies(forms: list[Path], root: Path, gap: float = 0.3) -> list[float]:
+    """Drop -> receipt seconds for each of forms[1:], one at a time (forms[0] warms the watcher up)."""
+    latencies = []
+    with watching(root, forms[0]) as ws:
+        for form in forms[1:]:
             shutil.copyfile(form, ws.inbox / form.name)
-            while find_receipt(ws.receipts, form.name) is None:
-                if time.perf_counter() - dropped > RECEIPT_TIMEOUT:
-                    raise SystemExit(f"no receipt for {form.name} after {RECEIPT_TIMEOUT} s: the watcher is stuck")
-                time.sleep(0.01)
+            dropped = time.perf_counter()
+            _wait_for_receipt(ws, form.name, dropped)
             latencies.append(time.perf_counter() - dropped)
             time.sleep(gap)
-    finally:
-        watcher.stop()
-        thread.join(timeout=10)
     return latencies
 
 
@@ -110,13 +133,10 @@ def _in_ledger(ledger: Path, number: str) -> bool:
 def stream_latencies(forms: list[Path], root: Path, gap: float) -> tuple[list[float], list[float]]:
     """Drops every `gap` seconds whatever the watcher is doing; (drop -> archived, drop -> in the ledger)
     seconds per form. A form is in the ledger when its number is first readable in the year's workbook."""
-    ws = Workspace.open(root)
-    watcher = Watcher(ws, CLOCK)
-    thread = threading.Thread(target=watcher.run, daemon=True)
-    thread.start()
+    forms, warm_up = forms[1:], forms[0]
     dropped, archived, visible, numbers, checked = {}, {}, {}, {}, {}
-    started = time.perf_counter()
-    try:
+    with watching(root, warm_up) as ws:
+        started = time.perf_counter()
         while len(visible) < len(forms):
             now = time.perf_counter()
             if len(dropped) < len(forms) and now >= started + gap * len(dropped):
@@ -139,9 +159,6 @@ def stream_latencies(forms: list[Path], root: Path, gap: float) -> tuple[list[fl
             if now - started > gap * len(forms) + RECEIPT_TIMEOUT * 10:
                 raise SystemExit("the watcher is stuck: not every dropped form reached the ledger")
             time.sleep(0.02)
-    finally:
-        watcher.stop()
-        thread.join(timeout=60)
     return ([archived[n] - dropped[n] for n in dropped], [visible[n] - dropped[n] for n in dropped])
 
 
@@ -151,7 +168,7 @@ def year_figures(root: Path, cases: int, drops: int, gap: float) -> list[tuple]:
     started = time.perf_counter()
     rebuild_all(Workspace.open(root), CLOCK)
     setup = time.perf_counter() - started
-    forms = make_forms(root.parent / f"stream-{cases}", drops + 1, first=cases)
+    forms = make_forms(root.parent / f"stream-{cases}", drops + 2, first=cases)      # warm-up, drops, one
     archived, visible = stream_latencies(forms[:-1], root, gap)
     started = time.perf_counter()
     receipts, _ = process_batch(Workspace.open(root), forms[-1:], CLOCK, "bench")
@@ -282,7 +299,7 @@ def main(argv=None) -> None:
         forms = make_forms(temp / "forms", args.forms)
         floor = min(floor_seconds(forms, temp / f"floor-{n}") for n in range(args.rounds))
         ours = min(processing_seconds(forms, temp / f"ws-process-{n}") for n in range(args.rounds))
-        latencies = watcher_latencies(make_forms(temp / "drops", args.drops), temp / "ws-watch")
+        latencies = watcher_latencies(make_forms(temp / "drops", args.drops + 1), temp / "ws-watch")
         small = rebuild_figures(temp / "ws-small", args.small)
         large = rebuild_figures(temp / "ws-large", args.large)
         cold = rebuild_figures(temp / "ws-large", args.large, cold=True) if args.cold else None
