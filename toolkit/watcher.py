@@ -5,19 +5,19 @@ in progress is waited for, never refused. SIGTERM/SIGINT finish the file in hand
 
 What settling guarantees: a file still being copied or saved is never read. The quiet interval
 (policy watch.settle_seconds) is kept whole — it is what covers a copy stalled on a network share,
-which no lock shows (an exclusive-open test means nothing on Linux/macOS or SMB, and Explorer's copy
-sets the mtime of the source at its end) — but a settling file is looked at SETTLE_SAMPLES times per
-interval rather than twice, so it is taken at most 1.1x the interval after its last change instead of
-1.5x. A zip (.xlsx/.xlsm/.docx/.ods) must also read whole: its central directory is written last. The
-ledgers are brought up to date after a pass that filed something, and otherwise once per rescan (an
-open deadline passing), not on every look at a settling file.
+which no lock shows (an exclusive-open test means nothing on Linux/macOS or SMB) — but a settling file
+is looked at SETTLE_SAMPLES times per interval rather than twice, so it is taken at most 1.1x the
+interval after its last change instead of 1.5x; and a file changed while the loop was busy (writing a
+ledger) is dated by its mtime (Settler.observe), not by the next look. A zip (.xlsx/.xlsm/.docx/.ods)
+must also read whole: its central directory is written last. The ledgers are brought up to date after
+a pass that filed something, and otherwise once per rescan (an open deadline passing), not on every
+look at a settling file.
 
 Every file is handled inside its own error boundary: a failure that belongs to the file (unreadable,
 a parser crash) is retried with back-off and then the file is refused with its explanation; a failure
 of the workspace (disk full, permissions, a busy journal) pauses the loop and retries, blaming no file.
 One file never holds up the others, and `--once` always ends."""
 import logging
-import os
 import sqlite3
 import sys
 import threading
@@ -75,14 +75,17 @@ class Settler:
     """Which inbox files are complete: unchanged (size, mtime) for `settle` seconds and whole — or
     unchanged for BROKEN_AFTER seconds more, when the file is simply truncated."""
     settle: float
-    seen: dict = field(default_factory=dict)        # path -> ((size, mtime_ns), first seen unchanged)
+    seen: dict = field(default_factory=dict)        # path -> ((size, mtime_ns), unchanged since)
+    looked: float | None = None                     # when the inbox was last looked at
 
-    def observe(self, paths, now: float, changed: dict[str, float] | None = None) -> list[Path]:
-        """The files ready now. `changed` ({name: time}, from the file system's events) dates a change
-        the loop was too busy to look at when it happened (a file dropped while a ledger was written)
-        at its event rather than at this look, and a change reported after a look restarts the count."""
+    def observe(self, paths, now: float, wall: float | None = None) -> list[Path]:
+        """The files ready now (`now` on the monotonic clock, `wall` the same moment by time.time()).
+        A change made since the last look is dated by the file's mtime when that falls after the last
+        look (a file dropped while the loop wrote a ledger settles from its drop, not from this look),
+        else at this look (an mtime set back by a copy, or a clock step, never shortens the wait); a
+        file so dated must then keep its size and mtime for one more look before it is taken."""
+        wall = time.time() if wall is None else wall
         ready, current = [], {}
-        changed = changed or {}
         for path in paths:
             try:
                 stat = path.stat()
@@ -90,17 +93,20 @@ class Settler:
                 continue
             signature = (stat.st_size, stat.st_mtime_ns)
             previous = self.seen.get(path)
-            event = changed.get(path.name)          # when the file system last reported a change to it
             steady = previous is not None and previous[0] == signature
-            since = previous[1] if steady else now if event is None else min(event, now)
-            if event is not None:
-                since = max(since, min(event, now))
+            written = now - (wall - stat.st_mtime_ns / 1e9)        # its mtime on the monotonic clock
+            if steady:
+                since = previous[1]
+            elif self.looked is not None and self.looked < written <= now:
+                since = written
+            else:
+                since = now
             current[path] = (signature, since)
             quiet = now - since
-            backdated = not steady and since < now  # dated by an event: its signature must hold one more look
-            if not backdated and quiet >= self.settle and (quiet >= self.settle + BROKEN_AFTER or is_whole(path)):
+            dated = not steady and since < now
+            if not dated and quiet >= self.settle and (quiet >= self.settle + BROKEN_AFTER or is_whole(path)):
                 ready.append(path)
-        self.seen = current
+        self.seen, self.looked = current, now
         return ready
 
     @property
@@ -137,23 +143,10 @@ class Wake(FileSystemEventHandler):
 
     def __init__(self, event: threading.Event):
         self.event = event
-        self.lock = threading.Lock()
-        self.changed: dict[str, float] = {}     # inbox file name -> when a change to it was last reported
 
     def on_any_event(self, event):
         if not isinstance(event, self.IGNORED):
-            now = time.monotonic()
-            with self.lock:
-                for path in (event.src_path, getattr(event, "dest_path", "")):
-                    if path:
-                        self.changed[os.path.basename(os.fsdecode(path))] = now
             self.event.set()
-
-    def last_changes(self, names: set[str]) -> dict[str, float]:
-        """{name: when it last changed} for these names; the others are forgotten."""
-        with self.lock:
-            self.changed = {name: at for name, at in self.changed.items() if name in names}
-            return dict(self.changed)
 
 
 @dataclass
@@ -207,7 +200,6 @@ class Watcher:
         self.environment: str | None = None      # the workspace failure being waited out, logged once
         self.pause = ENVIRONMENT_PAUSE[0]
         self.ledgers_checked = -float("inf")     # when the ledgers were last brought up to date (monotonic)
-        self.waker: Wake | None = None           # the file system's events, while run() watches
 
     def stop(self, *_):
         self.stopping.set()
@@ -312,9 +304,7 @@ class Watcher:
             self.handle(taken)
             handled += 1
         held = read_held(self.ws)
-        inbox = pending(self.ws)
-        changed = self.waker.last_changes({p.name for p in inbox}) if self.waker else None
-        for path in self.settler.observe(inbox, time.monotonic(), changed):
+        for path in self.settler.observe(pending(self.ws), time.monotonic()):
             if self.stopping.is_set():
                 break
             if self._held_back(held, path) or not self.attempts.due(f"inbox:{path.name}", time.monotonic()):
@@ -350,8 +340,7 @@ class Watcher:
     def run(self, once: bool = False) -> int:
         """Watch until stopped (or, with `once`, until the inbox is done). Returns the exit code."""
         observer = PollingObserver(timeout=self.poll) if self.poll else Observer()
-        self.waker = Wake(self.wake)
-        observer.schedule(self.waker, str(self.ws.inbox), recursive=False)
+        observer.schedule(Wake(self.wake), str(self.ws.inbox), recursive=False)
         observer.start()
         started = time.monotonic()
         mark_pending(self.ws, behind_years(self.ws, self.clock.now()))     # what a crash left unwritten
