@@ -171,3 +171,20 @@ def test_watch_json_prints_one_receipt_per_file_and_the_journal_can_live_elsewhe
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [(l["status"], l["number"]) for l in lines] == [("accepted", "TS2026110001"), ("accepted", "TS2026110002")]
     assert journal.exists() and not (ws / ".tousu" / "journal.sqlite3").exists()
+
+
+def test_a_file_written_while_the_loop_was_busy_settles_from_its_mtime_after_two_looks(tmp_path):
+    path = tmp_path / "a.xls"
+    settler = Settler(settle=1.0)
+    assert settler.observe([], 100.0, wall=5000.0) == []             # the inbox was empty at 100.0
+    path.write_bytes(b"x" * 100)
+    os.utime(path, (5000.2, 5000.2))                                  # written at 100.2
+    assert settler.observe([path], 100.9, wall=5000.9) == []          # first look: dated 100.2, not taken yet
+    assert settler.observe([path], 101.0, wall=5001.0) == []          # quiet 0.8 s
+    assert settler.observe([path], 101.25, wall=5001.25) == [path]    # quiet 1.05 s: taken
+    later = Settler(settle=1.0)
+    later.observe([], 100.0, wall=5000.0)
+    os.utime(path, (4000.0, 4000.0))                                  # an mtime set back by a copy
+    assert later.observe([path], 100.9, wall=5000.9) == []
+    assert later.observe([path], 101.5, wall=5001.5) == []            # counts from its first look, 100.9
+    assert later.observe([path], 101.95, wall=5001.95) == [path]

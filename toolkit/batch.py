@@ -4,6 +4,7 @@ A year is marked pending (.tousu/ledger.pending) as soon as a form of it is acce
 is rewritten, so a crash or a failed write is repaired by the next batch or the next start; a year whose
 ledger is missing is written too, and partial files a crash left in ledger/ are removed. A ledger locked
 by Excel stays pending and is retried later."""
+import time
 from pathlib import Path
 
 from .clock import Clock
@@ -15,6 +16,7 @@ from .rebuild import rebuild_journal
 from .sheets import WorkbookLocked
 
 PENDING = "ledger.pending"
+HOLD_SECONDS = 0.5      # how long a batch keeps the workspace lock before letting another writer in
 
 
 def pending_years(ws) -> set[int]:
@@ -74,13 +76,20 @@ def refresh_ledgers(ws, years, now) -> list[str]:
 
 
 def process_batch(ws, paths: list[Path], clock: Clock = Clock(), submitted_by: str | None = None):
-    """(receipts, messages) for files processed in place (the CLI's `tousu process`)."""
-    receipts = []
-    for path in paths:
-        receipt = process(path, ws, clock, submitted_by)
-        receipts.append(receipt)
-        if receipt.status == "accepted":
-            mark_pending(ws, case_years(ws.journal, [receipt.number]))
+    """(receipts, messages) for files processed in place (the CLI's `tousu process`). The workspace lock
+    is taken once for up to HOLD_SECONDS of files rather than once per file (the journal is opened and
+    checked against the archive once per turn), then let go so that the watcher gets its turn."""
+    receipts: list = []
+    while len(receipts) < len(paths):
+        with ws.locked():
+            turn = time.monotonic()
+            for path in paths[len(receipts):]:
+                receipt = process(path, ws, clock, submitted_by)
+                receipts.append(receipt)
+                if receipt.status == "accepted":
+                    mark_pending(ws, case_years(ws.journal, [receipt.number]))
+                if time.monotonic() - turn > HOLD_SECONDS:
+                    break
     return receipts, refresh_ledgers(ws, [], clock.now())
 
 

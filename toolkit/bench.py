@@ -4,7 +4,9 @@ table. Every input is generated here; nothing outside a temporary folder is touc
 through `tousu check`, one line per file: size, outcome, seconds, peak RSS.
 
 - per-form processing (number written into the archived copy, ledger included once per batch) against
-  the unavoidable floor: openpyxl load + save of the same files;
+  the unavoidable floor: openpyxl load + save of the same files, each the best of --rounds runs;
+- printed as one Markdown table (what, how many, seconds, per form or p95, peak MiB, target), the same
+  rows in every run, for a before/after note;
 - watcher drop -> archived latency, p50 / p95, with the default settle interval;
 - `ledger rebuild` for a small and a large archive, wall time and peak RSS, and the growth factor;
 - with `--year-cases 10000,50000`: a year already holding that many cases (synthetic archive + ledger
@@ -13,6 +15,7 @@ through `tousu check`, one line per file: size, outcome, seconds, peak RSS.
 import argparse
 import json
 import multiprocessing
+import os
 import resource
 import shutil
 import statistics
@@ -20,6 +23,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -72,25 +76,47 @@ def processing_seconds(forms: list[Path], root: Path) -> float:
     return elapsed
 
 
-def watcher_latencies(forms: list[Path], root: Path, gap: float = 0.3) -> list[float]:
-    ws = Workspace.open(root)
-    watcher = Watcher(ws, CLOCK)                                   # default settle interval from the policy
-    thread = threading.Thread(target=watcher.run, daemon=True)
-    thread.start()
-    latencies = []
+def _watch(root: str, stop) -> None:
+    watcher = Watcher(Workspace.open(Path(root)), CLOCK)          # default settle interval from the policy
+    threading.Thread(target=lambda: (stop.wait(), watcher.stop()), daemon=True).start()
+    watcher.run()
+
+
+def _wait_for_receipt(ws, name: str, since: float) -> None:
+    while find_receipt(ws.receipts, name) is None:
+        if time.perf_counter() - since > RECEIPT_TIMEOUT:
+            raise SystemExit(f"no receipt for {name} after {RECEIPT_TIMEOUT} s: the watcher is stuck")
+        time.sleep(0.01)
+
+
+@contextmanager
+def watching(root: Path, warm_up: Path):
+    """The watcher in a process of its own, as `tousu watch` runs (the loop measuring it here does not
+    share its interpreter), yielding once it has filed `warm_up` (so its start is not measured)."""
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    child = context.Process(target=_watch, args=(str(root), stop))
+    child.start()
     try:
-        for form in forms:
-            dropped = time.perf_counter()
+        ws = Workspace.open(root)
+        shutil.copyfile(warm_up, ws.inbox / warm_up.name)
+        _wait_for_receipt(ws, warm_up.name, time.perf_counter())
+        yield ws
+    finally:
+        stop.set()
+        child.join(timeout=60)
+
+
+def watcher_latencies(forms: list[Path], root: Path, gap: float = 0.3) -> list[float]:
+    """Drop -> receipt seconds for each of forms[1:], one at a time (forms[0] warms the watcher up)."""
+    latencies = []
+    with watching(root, forms[0]) as ws:
+        for form in forms[1:]:
             shutil.copyfile(form, ws.inbox / form.name)
-            while find_receipt(ws.receipts, form.name) is None:
-                if time.perf_counter() - dropped > RECEIPT_TIMEOUT:
-                    raise SystemExit(f"no receipt for {form.name} after {RECEIPT_TIMEOUT} s: the watcher is stuck")
-                time.sleep(0.01)
+            dropped = time.perf_counter()
+            _wait_for_receipt(ws, form.name, dropped)
             latencies.append(time.perf_counter() - dropped)
             time.sleep(gap)
-    finally:
-        watcher.stop()
-        thread.join(timeout=10)
     return latencies
 
 
@@ -104,16 +130,20 @@ def _in_ledger(ledger: Path, number: str) -> bool:
         return False
 
 
+def _written_at(path: Path) -> float:
+    """When the file was last written, on the perf_counter clock: a loop busy reading a large ledger
+    notices a receipt late, but its mtime says when the watcher wrote it."""
+    return time.perf_counter() - max(0.0, time.time() - path.stat().st_mtime)
+
+
 def stream_latencies(forms: list[Path], root: Path, gap: float) -> tuple[list[float], list[float]]:
     """Drops every `gap` seconds whatever the watcher is doing; (drop -> archived, drop -> in the ledger)
-    seconds per form. A form is in the ledger when its number is first readable in the year's workbook."""
-    ws = Workspace.open(root)
-    watcher = Watcher(ws, CLOCK)
-    thread = threading.Thread(target=watcher.run, daemon=True)
-    thread.start()
+    seconds per form. A form is archived when its receipt is written, in the ledger when its number is
+    first readable in the year's workbook (both by the file's mtime)."""
+    forms, warm_up = forms[1:], forms[0]
     dropped, archived, visible, numbers, checked = {}, {}, {}, {}, {}
-    started = time.perf_counter()
-    try:
+    with watching(root, warm_up) as ws:
+        started = time.perf_counter()
         while len(visible) < len(forms):
             now = time.perf_counter()
             if len(dropped) < len(forms) and now >= started + gap * len(dropped):
@@ -123,7 +153,7 @@ def stream_latencies(forms: list[Path], root: Path, gap: float) -> tuple[list[fl
             for name in set(dropped) - set(archived):
                 receipt = find_receipt(ws.receipts, name)
                 if receipt is not None:
-                    archived[name] = time.perf_counter()
+                    archived[name] = _written_at(receipt)
                     numbers[name] = json.loads(receipt.read_text(encoding="utf-8"))["number"]
             for name in set(numbers) - set(visible):
                 ledger = ws.ledger / f"投诉管理台帐-{numbers[name][2:6]}.xlsx"
@@ -132,13 +162,10 @@ def stream_latencies(forms: list[Path], root: Path, gap: float) -> tuple[list[fl
                 if mark and mark != checked.get(name):
                     checked[name] = mark
                     if _in_ledger(ledger, numbers[name]):
-                        visible[name] = time.perf_counter()
+                        visible[name] = _written_at(ledger)
             if now - started > gap * len(forms) + RECEIPT_TIMEOUT * 10:
                 raise SystemExit("the watcher is stuck: not every dropped form reached the ledger")
             time.sleep(0.02)
-    finally:
-        watcher.stop()
-        thread.join(timeout=60)
     return ([archived[n] - dropped[n] for n in dropped], [visible[n] - dropped[n] for n in dropped])
 
 
@@ -148,19 +175,19 @@ def year_figures(root: Path, cases: int, drops: int, gap: float) -> list[tuple]:
     started = time.perf_counter()
     rebuild_all(Workspace.open(root), CLOCK)
     setup = time.perf_counter() - started
-    forms = make_forms(root.parent / f"stream-{cases}", drops + 1, first=cases)
+    forms = make_forms(root.parent / f"stream-{cases}", drops + 2, first=cases)      # warm-up, drops, one
     archived, visible = stream_latencies(forms[:-1], root, gap)
     started = time.perf_counter()
     receipts, _ = process_batch(Workspace.open(root), forms[-1:], CLOCK, "bench")
     one = time.perf_counter() - started
     assert receipts[0].status == "accepted", receipts[0].problems
-    label = f"{cases} cases in the year"
-    return [("watcher drop -> archived", label, f"p50 {percentile(archived, 50):.2f} s",
-             f"p95 {percentile(archived, 95):.2f} s", f"{drops} drops every {gap} s (target p95 < 1.5 s)"),
-            ("watcher drop -> in the ledger", label, f"p50 {percentile(visible, 50):.2f} s",
-             f"p95 {percentile(visible, 95):.2f} s", "target p95 < 2 s"),
-            ("tousu process of one form", label, f"{one:.2f} s", "",
-             f"target < 1 s; ledger rebuild took {setup:.1f} s")]
+    label = f"{drops} drops every {gap} s, {cases} in the year"
+    return [("watcher drop -> archived", label, f"p50 {percentile(archived, 50):.2f}",
+             f"p95 {percentile(archived, 95):.2f}", "", "p95 < 1.5 s"),
+            ("watcher drop -> in the ledger", label, f"p50 {percentile(visible, 50):.2f}",
+             f"p95 {percentile(visible, 95):.2f}", "", "p95 < 2 s"),
+            ("tousu process of one form", f"1 form, {cases} in the year", f"{one:.2f}", "", "", "< 1 s"),
+            ("ledger rebuild (set-up, warm)", f"{cases} cases", f"{setup:.1f}", "", "", "")]
 
 
 def percentile(values: list[float], p: int) -> float:
@@ -192,12 +219,16 @@ def synthetic_archive(root: Path, cases: int) -> None:
 def _rebuild_child(root: str, queue) -> None:
     started = time.perf_counter()
     result, _ = rebuild_all(Workspace.open(Path(root)), CLOCK)
-    queue.put((result.cases, time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    queue.put((result.cases, time.perf_counter() - started, peak_mib()))
 
 
-def rebuild_figures(root: Path, cases: int) -> tuple[int, float, float]:
-    """(cases rebuilt, seconds, peak RSS MiB) measured in a fresh process."""
-    synthetic_archive(root, cases)
+def rebuild_figures(root: Path, cases: int, cold: bool = False) -> tuple[int, float, float]:
+    """(cases rebuilt, seconds, peak RSS MiB) measured in a fresh process; with `cold`, the archive is
+    first rebuilt once (as a live workspace would have it) and then the page cache dropped."""
+    if not root.exists():
+        synthetic_archive(root, cases)
+    if cold and not drop_page_cache():
+        raise SystemExit("--cold needs root (echo 3 > /proc/sys/vm/drop_caches)")
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     child = context.Process(target=_rebuild_child, args=(str(root), queue))
@@ -205,6 +236,16 @@ def rebuild_figures(root: Path, cases: int) -> tuple[int, float, float]:
     result = queue.get()
     child.join()
     return result
+
+
+def drop_page_cache() -> bool:
+    """Write dirty pages out and drop the page cache, dentries and inodes (Linux, as root)."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return True
+    except OSError:
+        return False
 
 
 def hostile_rows(folder: Path) -> list[tuple]:
@@ -219,10 +260,17 @@ def hostile_rows(folder: Path) -> list[tuple]:
     return rows
 
 
+HEADER = ("what", "how many", "seconds", "per form / p95 s", "peak MiB", "target")
+
+
 def print_table(rows: list) -> None:
+    """A Markdown table: one figure per cell, the same rows in every run, so two runs paste side by side
+    into a before/after note (the hostile corpus uses its own header)."""
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip())
+    for number, row in enumerate(rows):
+        print("| " + " | ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)) + " |")
+        if number == 0:
+            print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
 
 
 def main(argv=None) -> None:
@@ -230,11 +278,15 @@ def main(argv=None) -> None:
     parser.add_argument("--hostile", action="store_true",
                         help="only the hostile corpus: each file through `tousu check`, time and peak RSS")
     parser.add_argument("--forms", type=int, default=300, help="forms for the per-form figure")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="the per-form figures are the best of this many runs (a shared machine is noisy)")
     parser.add_argument("--drops", type=int, default=30, help="drops for the watcher latency")
     parser.add_argument("--small", type=int, default=1000, help="cases of the small rebuild")
     parser.add_argument("--large", type=int, default=10000, help="cases of the large rebuild")
     parser.add_argument("--year-cases", default="", help="comma-separated sizes of a year already holding cases "
                                                         "(e.g. 10000,50000): stream of drops and one process")
+    parser.add_argument("--cold", action="store_true",
+                        help="also the large rebuild again with the page cache dropped (Linux, root)")
     parser.add_argument("--gap", type=float, default=1.0, help="seconds between two drops of the stream")
     parser.add_argument("--only-year", action="store_true", help="only the --year-cases figures")
     args = parser.parse_args(argv)
@@ -245,31 +297,47 @@ def main(argv=None) -> None:
     sizes = [int(n) for n in args.year_cases.split(",") if n.strip()]
     if args.only_year:
         with tempfile.TemporaryDirectory() as temp:
-            print_table([row for n in sizes
-                         for row in year_figures(Path(temp) / f"ws-year-{n}", n, args.drops, args.gap)])
+            print_table([HEADER, *(row for n in sizes
+                                   for row in year_figures(Path(temp) / f"ws-year-{n}", n, args.drops, args.gap))])
         return
     with tempfile.TemporaryDirectory() as temp:
         temp = Path(temp)
+        forms = make_forms(temp / "forms", args.forms)          # first: the process is as fresh as a CLI run's
+        floor = min(floor_seconds(forms, temp / f"floor-{n}") for n in range(args.rounds))
+        ours = min(processing_seconds(forms, temp / f"ws-process-{n}") for n in range(args.rounds))
+        ours_peak = peak_mib()
         years = [row for n in sizes for row in year_figures(temp / f"ws-year-{n}", n, args.drops, args.gap)]
-        forms = make_forms(temp / "forms", args.forms)
-        floor = floor_seconds(forms, temp / "floor")
-        ours = processing_seconds(forms, temp / "ws-process")
-        latencies = watcher_latencies(make_forms(temp / "drops", args.drops), temp / "ws-watch")
+        latencies = watcher_latencies(make_forms(temp / "drops", args.drops + 1), temp / "ws-watch")
         small = rebuild_figures(temp / "ws-small", args.small)
         large = rebuild_figures(temp / "ws-large", args.large)
+        cold = rebuild_figures(temp / "ws-large", args.large, cold=True) if args.cold else None
     p50 = statistics.median(latencies)
     p95 = percentile(latencies, 95)
     rows = [
-        ("floor: openpyxl load + save", f"{args.forms} forms", f"{floor:.2f} s",
-         f"{1000 * floor / args.forms:.1f} ms/form", ""),
-        ("tousu process (batch, ledger once)", f"{args.forms} forms", f"{ours:.2f} s",
-         f"{1000 * ours / args.forms:.1f} ms/form", f"ratio {ours / floor:.2f}x (target <= 1.5x)"),
-        ("watcher drop -> archived", f"{args.drops} drops", f"p50 {p50:.2f} s", f"p95 {p95:.2f} s", "target p95 < 2 s"),
-        ("ledger rebuild", f"{small[0]} cases", f"{small[1]:.2f} s", f"peak {small[2]:.0f} MiB", ""),
-        ("ledger rebuild", f"{large[0]} cases", f"{large[1]:.2f} s", f"peak {large[2]:.0f} MiB",
-         f"growth {large[1] / small[1]:.1f}x for {large[0] / small[0]:.0f}x cases (target < 60 s, < 500 MB)"),
-    ] + years
-    print_table(rows)
+        ("floor: openpyxl load + save", f"{args.forms} forms", f"{floor:.2f}", f"{1000 * floor / args.forms:.1f} ms",
+         "", ""),
+        ("tousu process (batch, ledger once)", f"{args.forms} forms", f"{ours:.2f}",
+         f"{1000 * ours / args.forms:.1f} ms", f"{ours_peak:.0f}", f"{ours / floor:.2f}x floor (<= 0.75x)"),
+        ("watcher drop -> archived", f"{args.drops} drops, empty year", f"p50 {p50:.2f}", f"p95 {p95:.2f}", "",
+         "p95 < 1.5 s"),
+        ("ledger rebuild", f"{small[0]} cases", f"{small[1]:.2f}", "", f"{small[2]:.0f}", ""),
+        ("ledger rebuild", f"{large[0]} cases", f"{large[1]:.2f}", "", f"{large[2]:.0f}",
+         f"growth {large[1] / small[1]:.1f}x for {large[0] / small[0]:.0f}x cases; < 500 MB"),
+    ]
+    if cold is not None:
+        rows.append(("ledger rebuild, cold page cache", f"{cold[0]} cases", f"{cold[1]:.2f}", "",
+                     f"{cold[2]:.0f}", "< 20 s at 50,000"))
+    print_table([HEADER, *rows, *years])
+
+
+def peak_mib() -> float:
+    """This process's peak RSS: VmHWM, which a spawned child starts afresh (Linux keeps ru_maxrss across
+    fork and exec, so a child would report its parent's peak when that was higher)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(status.split("VmHWM:")[1].split()[0]) / 1024
+    except (OSError, IndexError, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 if __name__ == "__main__":

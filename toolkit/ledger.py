@@ -238,22 +238,52 @@ def _cell_xml(ref: str, value, width: float, styles: dict) -> tuple[str, int]:
     return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{escape(text, CR)}</t></is></c>', lines
 
 
-def _rows_xml(rows: list, widths: list, styles: dict, first: int) -> str:
-    """The data rows of a month as sheet XML (sheets.write_table's cells, boxed and wrapped, each row
-    as tall as its longest text), written here rather than through openpyxl's cell objects: a month of
-    4,000 cases in 0.2 s instead of 2.5 s."""
-    letters = [get_column_letter(col) for col in range(1, len(COLUMNS) + 1)]
-    out = []
-    for r, values in enumerate(rows, start=first):
-        cells = [_cell_xml(f"{letter}{r}", value, width, styles)
-                 for letter, value, width in zip(letters, values, widths, strict=False)]
+class RowCache:
+    """Each case's row as sheet XML without its row number, by case number, kept between writes of a
+    long-running process (the watcher): a month re-rendered for one new case renders that case's row
+    and re-numbers the others (at 50,000 cases, ~0.05 s instead of ~0.4 s for a month). A row is
+    reused only when its values, its column widths and the style indices are the same."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[tuple, str, str]] = {}      # number -> (key, cells after "序号", height)
+
+    def row(self, values: list, layout: tuple, styles: dict, letters: list, keep: bool) -> tuple[str, str]:
+        """(the cells after 序号 with NUL for the row number, the row's height attributes); kept for the
+        next write when `keep` (a whole year rendered at once keeps nothing: it would only cost memory).
+        `layout` is the month's column widths and style indices, which a kept row must share."""
+        widths = layout[0]
+        key = (tuple(values[1:]), layout) if keep else None
+        cached = self.rows.get(values[1]) if keep else None
+        if cached is not None and cached[0] == key:
+            return cached[1], cached[2]
+        cells = [_cell_xml(f"{letter}\0", value, width, styles)
+                 for letter, value, width in zip(letters[1:], values[1:], widths[1:], strict=False)]
         lines = max(n for _, n in cells)
         height = f' ht="{lines * LINE_POINTS + 3:g}" customHeight="1"' if lines > 1 else ""
-        out.append(f'<row r="{r}"{height}>{"".join(xml for xml, _ in cells)}</row>')
+        xml = "".join(xml for xml, _ in cells)
+        if keep:
+            self.rows[values[1]] = (key, xml, height)
+        return xml, height
+
+
+ROWS = RowCache()
+
+
+def _rows_xml(rows: list, widths: list, styles: dict, first: int, keep: bool) -> str:
+    """The data rows of a month as sheet XML (sheets.write_table's cells, boxed and wrapped, each row
+    as tall as its longest text), written here rather than through openpyxl's cell objects: a month of
+    4,000 cases in 0.2 s instead of 2.5 s, and from ROWS for the cases whose row did not change."""
+    letters = [get_column_letter(col) for col in range(1, len(COLUMNS) + 1)]
+    layout = (tuple(widths), tuple(sorted(styles.items())))
+    out = []
+    for r, values in enumerate(rows, start=first):
+        cells, height = ROWS.row(values, layout, styles, letters, keep)
+        index, _ = _cell_xml(f"A{r}", values[0], widths[0], styles)
+        out.append(f'<row r="{r}"{height}>{index}{cells.replace(chr(0), str(r))}</row>')
     return "".join(out)
 
 
-def _render(year: int, months: list) -> tuple[bytes, dict]:
+def _render(year: int, months: list, keep: bool) -> tuple[bytes, dict]:
     """The workbook as openpyxl writes it, every month with its title, header, widths and print settings
     but no data rows; and {sheet name: the data rows' XML} for the months rendered now (the carried ones
     are replaced by their old parts)."""
@@ -268,7 +298,8 @@ def _render(year: int, months: list) -> tuple[bytes, dict]:
             write_table(sheet, COLUMNS, [], WIDTHS, title=f"投诉信息管理台帐 {year}年{month.month:02d}月",
                         printed=len(ANNEX_COLUMNS))
             sheet.delete_rows(3)                # the empty cell freezing the panes made below the header
-            bodies[month.title] = _rows_xml(month.rows, _column_widths(sheet, COLUMNS, month.rows, WIDTHS), styles, 3)
+            bodies[month.title] = _rows_xml(month.rows, _column_widths(sheet, COLUMNS, month.rows, WIDTHS), styles, 3,
+                                            keep)
         sheet.print_title_rows = "1:2"
         sheet.print_area = f"A1:{get_column_letter(len(ANNEX_COLUMNS))}{last}"
         sheet.auto_filter.ref = f"A2:{get_column_letter(len(COLUMNS))}{max(last, 3)}"
@@ -345,7 +376,7 @@ class _Package:
 
 
 def _assemble(year: int, months: list, old: Path | None) -> bytes | None:
-    fresh_bytes, bodies = _render(year, months)
+    fresh_bytes, bodies = _render(year, months, keep=old is not None)
     fresh = zipfile.ZipFile(io.BytesIO(fresh_bytes))
     carried = _carried_parts(old, fresh, months) if any(m.rows is None for m in months) else {}
     if carried is None:
@@ -380,6 +411,8 @@ def write_ledger(ws, year: int, now: datetime) -> Path:
             elif month in written.months:
                 months.append(Month(mon, None, written.months[month]["due"], written.months[month]["numbers"]))
         months = [m for m in months if m.count]
+        if changed is None:
+            ROWS.rows.clear()
         data = _assemble(year, months, None if changed is None else target)
         changed = None                                  # the old parts could not be carried: render all
     save_atomically(_Package(data), target)

@@ -5,11 +5,14 @@ and named, never a reason to stop: the rebuild is the office's recovery path.
 
 `open_current` is what every writer calls under the workspace lock: it completes a half-filed form and
 rebuilds the journal first when it is missing, damaged, of another schema, or behind the archive."""
+import os
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
-from .archive import SIDECAR_SUFFIX, recover, refusal_records, sidecars
+from .archive import SIDECAR_SUFFIX, case_folders, recover, refusal_records
 from .cases import derive
 from .classify import reclassify_all
 from .clock import local_now
@@ -31,31 +34,52 @@ class Rebuilt:
     skipped: list = field(default_factory=list)       # [(path relative to the workspace, reason)]
 
 
+# What open_current rebuilt on the way into a lock, by journal path, for rebuild_journal taking that
+# lock: a `ledger rebuild` in a workspace without a journal builds it once, not twice.
+_REBUILT: dict[str, Rebuilt] = {}
+READERS = 8        # threads reading case folders: with a cold page cache the time is the disk's latency
+
+
 def read_archive(ws, skipped: list) -> list:
-    """[(record, relative path)] of every readable sidecar and refusal record, in arrival order."""
+    """[(record, relative path)] of every readable sidecar and refusal record, in arrival order. The
+    case folders are listed and their sidecars read by READERS threads at once (the reads wait on the
+    disk, not on Python): with 50,000 cases out of the page cache, seconds instead of tens of seconds."""
+    folders = [Path(case.path) for case in case_folders(ws.archive)]
     found = []
-    for sidecar in sidecars(ws.archive):
-        form = sidecar.with_name(sidecar.name[: -len(SIDECAR_SUFFIX)])
-        where = ws.relative(sidecar)
-        if not form.exists():
-            skipped.append((where, "记录对应的表单文件不存在"))
-            continue
-        try:
-            record = load(sidecar, Provenance)
-        except BadRecord as exc:
-            skipped.append((where, str(exc)))
-            continue
-        folder = sidecar.parent.name
-        if record.number != folder or not form.name.startswith(f"{record.number}-"):
-            skipped.append((where, f"记录中的编号「{record.number}」与所在案卷「{folder}」不符，未采用"))
-            continue
-        found.append((record, ws.relative(form)))
+    with ThreadPoolExecutor(READERS) as pool:
+        for records, problems in pool.map(lambda folder: _read_case_folder(ws, folder), folders, chunksize=64):
+            found += records
+            skipped += problems
     for path in refusal_records(ws.archive):
         try:
             found.append((load(path, Refusal), None))
         except BadRecord as exc:
             skipped.append((ws.relative(path), str(exc)))
     return sorted(found, key=lambda item: (item[0].order, item[0].arrived_at, getattr(item[0], "version", 0)))
+
+
+def _read_case_folder(ws, folder: Path) -> tuple[list, list]:
+    """([(record, relative form path)], [(relative sidecar path, reason)]) for one case folder."""
+    with os.scandir(folder) as entries:
+        names = {e.name for e in entries}
+    base = ws.relative(folder)
+    found, skipped = [], []
+    for name in sorted(n for n in names if n.endswith(SIDECAR_SUFFIX)):
+        form = name[: -len(SIDECAR_SUFFIX)]
+        where = f"{base}/{name}"
+        if form not in names:
+            skipped.append((where, "记录对应的表单文件不存在"))
+            continue
+        try:
+            record = load(folder / name, Provenance)
+        except BadRecord as exc:
+            skipped.append((where, str(exc)))
+            continue
+        if record.number != folder.name or not form.startswith(f"{record.number}-"):
+            skipped.append((where, f"记录中的编号「{record.number}」与所在案卷「{folder.name}」不符，未采用"))
+            continue
+        found.append((record, f"{base}/{form}"))
+    return found, skipped
 
 
 def _replay(journal: Journal, ws, entries: list, result: Rebuilt) -> list:
@@ -115,10 +139,13 @@ def build_journal(ws, store, keep_counters: bool = True) -> Rebuilt:
 def rebuild_journal(ws) -> Rebuilt:
     """`tousu ledger rebuild`: under the workspace lock, replace the journal by one built beside it from
     the archive; every other process picks the new file up before its next change."""
+    _REBUILT.pop(str(ws.journal_path), None)
     with ws.locked() as journal:
-        journal.close()
-        result = rebuild_journal_at(ws, ws.journal_store)
-        ws.reopen_writer(_writer(ws, ws.journal_store))
+        result = _REBUILT.pop(str(ws.journal_path), None)
+        if result is None:                  # taking the lock did not already rebuild it (no journal yet)
+            journal.close()
+            result = rebuild_journal_at(ws, ws.journal_store)
+            ws.reopen_writer(_writer(ws, ws.journal_store))
     return result
 
 
@@ -167,7 +194,7 @@ def open_current(ws) -> Journal:
         journal.close()
     except JournalUnusable:
         store.set_aside()
-    rebuild_journal_at(ws, store)
+    _REBUILT[str(ws.journal_path)] = rebuild_journal_at(ws, store)
     return _writer(ws, store)
 
 

@@ -3,6 +3,16 @@ wake the loop; a timer rescan covers lost events. A file is taken once its size 
 changed for the settle interval and, for Office files, its zip directory reads whole; a copy still
 in progress is waited for, never refused. SIGTERM/SIGINT finish the file in hand and stop.
 
+What settling guarantees: a file still being copied or saved is never read. The quiet interval
+(policy watch.settle_seconds) is kept whole — it is what covers a copy stalled on a network share,
+which no lock shows (an exclusive-open test means nothing on Linux/macOS or SMB) — but a settling file
+is looked at SETTLE_SAMPLES times per interval rather than twice, so it is taken at most 1.1x the
+interval after its last change instead of 1.5x; and a file changed while the loop was busy (writing a
+ledger) is dated by its mtime (Settler.observe), not by the next look. A zip (.xlsx/.xlsm/.docx/.ods)
+must also read whole: its central directory is written last. The ledgers are brought up to date after
+a pass that filed something, and otherwise once per rescan (an open deadline passing), not on every
+look at a settling file.
+
 Every file is handled inside its own error boundary: a failure that belongs to the file (unreadable,
 a parser crash) is retried with back-off and then the file is refused with its explanation; a failure
 of the workspace (disk full, permissions, a busy journal) pauses the loop and retries, blaming no file.
@@ -50,6 +60,7 @@ from .process import new_submission_id, process, record_refusal_of
 from .receipt import Receipt
 
 ZIP_SUFFIXES = (".xlsx", ".xlsm", ".docx", ".ods")
+SETTLE_SAMPLES = 10     # a settling file is looked at this many times per settle interval (taken <= 1.1x after)
 BROKEN_AFTER = 2.0      # seconds past settling after which a file that is still not whole is taken (and refused)
 RETRY_DELAYS = (1.0, 3.0)   # seconds before the 2nd and 3rd attempt at a file that failed; then it is refused
 ENVIRONMENT_PAUSE = (1.0, 30.0)
@@ -64,9 +75,16 @@ class Settler:
     """Which inbox files are complete: unchanged (size, mtime) for `settle` seconds and whole — or
     unchanged for BROKEN_AFTER seconds more, when the file is simply truncated."""
     settle: float
-    seen: dict = field(default_factory=dict)        # path -> ((size, mtime_ns), first seen unchanged)
+    seen: dict = field(default_factory=dict)        # path -> ((size, mtime_ns), unchanged since)
+    looked: float | None = None                     # when the inbox was last looked at
 
-    def observe(self, paths, now: float) -> list[Path]:
+    def observe(self, paths, now: float, wall: float | None = None) -> list[Path]:
+        """The files ready now (`now` on the monotonic clock, `wall` the same moment by time.time()).
+        A change made since the last look is dated by the file's mtime when that falls after the last
+        look (a file dropped while the loop wrote a ledger settles from its drop, not from this look),
+        else at this look (an mtime set back by a copy, or a clock step, never shortens the wait); a
+        file so dated must then keep its size and mtime for one more look before it is taken."""
+        wall = time.time() if wall is None else wall
         ready, current = [], {}
         for path in paths:
             try:
@@ -75,12 +93,20 @@ class Settler:
                 continue
             signature = (stat.st_size, stat.st_mtime_ns)
             previous = self.seen.get(path)
-            since = previous[1] if previous and previous[0] == signature else now
+            steady = previous is not None and previous[0] == signature
+            written = now - (wall - stat.st_mtime_ns / 1e9)        # its mtime on the monotonic clock
+            if steady:
+                since = previous[1]
+            elif self.looked is not None and self.looked < written <= now:
+                since = written
+            else:
+                since = now
             current[path] = (signature, since)
             quiet = now - since
-            if quiet >= self.settle and (quiet >= self.settle + BROKEN_AFTER or is_whole(path)):
+            dated = not steady and since < now
+            if not dated and quiet >= self.settle and (quiet >= self.settle + BROKEN_AFTER or is_whole(path)):
                 ready.append(path)
-        self.seen = current
+        self.seen, self.looked = current, now
         return ready
 
     @property
@@ -172,6 +198,7 @@ class Watcher:
         self.attempts = Attempts()
         self.environment: str | None = None      # the workspace failure being waited out, logged once
         self.pause = ENVIRONMENT_PAUSE[0]
+        self.ledgers_checked = -float("inf")     # when the ledgers were last brought up to date (monotonic)
 
     def stop(self, *_):
         self.stopping.set()
@@ -286,8 +313,10 @@ class Watcher:
                 self.handle(taken)
                 handled += 1
         self._answer_special_files()
-        for message in refresh_ledgers(self.ws, [], self.clock.now()):
-            log.warning(message)
+        if handled or time.monotonic() >= self.ledgers_checked + self.rescan:
+            for message in refresh_ledgers(self.ws, [], self.clock.now()):
+                log.warning(message)
+            self.ledgers_checked = time.monotonic()
         return handled
 
     def _held_back(self, held: dict, path: Path) -> bool:
@@ -339,7 +368,8 @@ class Watcher:
                 if once and time.monotonic() - started > ONCE_LIMIT:
                     log.warning(f"仍有文件在写入或等待重试，留待下次处理：{'、'.join(self._waiting_names())}")
                     break
-                self.wake.wait(timeout=min(self.rescan, max(self.settler.settle / 2, 0.05)) if busy else self.rescan)
+                self.wake.wait(timeout=min(self.rescan, max(self.settler.settle / SETTLE_SAMPLES, 0.02))
+                               if busy else self.rescan)
                 self.wake.clear()
         finally:
             observer.stop()

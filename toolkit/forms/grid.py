@@ -1,24 +1,31 @@
 """Sheets and Word tables as grids of located cells. A merged range is one cell (every position in
 it maps to the same Cell); each cell knows how to name itself to a clerk.
 
-Readers: .xlsx/.xlsm with openpyxl; .xls, BIFF-compatible WPS .et and .ods with python-calamine
-(values and merged ranges; .ods merges from content.xml, which calamine does not report); .docx with
-python-docx; .doc/.wps converted to .docx by LibreOffice first.
-
-Why .xlsx/.xlsm stay on openpyxl: calamine gives no cell fonts (check boxes typed in a symbol font,
-Wingdings "þ" = ☑, need the font to be read as ticks), no number formats (a phone typed as a number
-gets its dropped leading 0 back from a "00000000000" format), and formula cells only as their cached
-values; and the number is written into the archived copy through openpyxl's cells, so a calamine read
-would come on top of the openpyxl load, not instead of it. Measured on one annex intake: examine() of
-the .xlsx 5.7 ms (openpyxl load ~4 ms of it), of the same form as .xls through calamine 0.5 ms; the
-calamine route for .xlsx pays once the number is patched into the package without openpyxl. The legacy
-formats lose exactly those three things: a symbol-font tick reads as its raw letter, a phone stored as
-a number is only repaired by its length (values.normalise_phone), a formula by its cached value.
+Which route reads what, and why (safety.sniff has bounded every file before any of these runs):
+- .xlsx/.xlsm: python-calamine for the values, merged ranges and which sheets are visible worksheets
+  (about 10x faster than openpyxl's full load, which builds every style object of the book). What
+  calamine does not give is read from the package's own XML, and only where reading needs it:
+  the active tab (workbook.xml's activeTab); the number format of a number cell (a phone typed as a
+  number gets its dropped leading 0 back from a "00000000000" format) and the font of a text cell when
+  the book uses a symbol font (check boxes typed in Wingdings, "þ" = ☑), both through the cell's style
+  id in the sheet XML and styles.xml's cellXfs; and a formula never calculated (no cached value, as
+  openpyxl writes them) as its formula text and an error cell as its text ("#N/A"), as openpyxl would
+  read them (calamine reads both as empty) — a calculated formula reads as its cached value, what the
+  clerk sees. openpyxl is loaded only to re-save a workbook whole when the
+  number cannot be patched into the package (patch.CannotPatch: a formula in the slot, zip64, …).
+- .xls, BIFF-compatible .et and .ods: python-calamine (values and merges; .ods merges from
+  content.xml, which calamine does not report). They lose what the .xlsx route reads from the XML: a
+  symbol-font tick reads as its raw letter, a phone stored as a number is only repaired by its length
+  (values.normalise_phone), a formula by its cached value; the visible sheets in workbook order.
+- .docx: python-docx (tables, body paragraphs, w:sym check boxes); .doc/.wps converted to .docx by
+  LibreOffice first.
 
 A legacy file cannot carry the number: it is kept as received (Source.original) and the number goes
 into a numbered twin (.xlsx written with openpyxl from the grid, or the converted .docx)."""
+import html
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -28,7 +35,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol, TypedDict
+from typing import IO, NamedTuple, Protocol, TypedDict
 from xml.parsers import expat
 
 import docx
@@ -41,7 +48,8 @@ from docx.table import _Cell as DocxCell
 from docx.text.paragraph import Paragraph
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.cell import Cell as SheetCell
-from openpyxl.utils import get_column_letter
+from openpyxl.styles.numbers import BUILTIN_FORMATS
+from openpyxl.utils import column_index_from_string, get_column_letter
 from python_calamine import (
     CalamineWorkbook,
     PasswordError,
@@ -50,11 +58,8 @@ from python_calamine import (
 )
 
 from ..errors import ToolkitError
-from .patch import SheetPlace, word_place
+from .patch import WORKBOOK, CannotPatch, SheetPlace, sheet_part, word_place
 from .safety import ENCRYPTED
-
-if TYPE_CHECKING:
-    from openpyxl.worksheet.worksheet import Worksheet
 
 MAX_ROWS = 300   # a form is a page or two; anything below is not read
 MAX_COLS = 40
@@ -66,6 +71,9 @@ SYMBOL_FONT_MARKS = {
     "wingdings2": {"\uf052": "☑", "\uf053": "☒", "\uf050": "√", "\uf04f": "×", "\uf0a3": "□", "\uf02a": "□",
                    "R": "☑", "S": "☒", "P": "√", "O": "×", "£": "□", "*": "□"},
 }
+
+
+SYMBOL_FONT_STEM = os.path.commonprefix(list(SYMBOL_FONT_MARKS)).encode()     # b"wingdings"
 
 
 def _symbol_marks(font_name: str | None) -> dict[str, str]:
@@ -100,17 +108,20 @@ class Grid:
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)   # (row, col) -> Cell, merged positions share one
     max_row: int = 0
     max_col: int = 0
+    _distinct: tuple[int, list[Cell]] | None = field(default=None, repr=False, compare=False)
 
     def at(self, row: int, col: int) -> Cell | None:
         return self.cells.get((row, col))
 
     def distinct(self) -> Iterator[Cell]:
-        seen = set()
-        for key in sorted(self.cells):
-            cell = self.cells[key]
-            if id(cell) not in seen:
-                seen.add(id(cell))
-                yield cell
+        """Each cell once (a merged range by its top-left), in reading order; listed again only when
+        cells were added since."""
+        if self._distinct is None or self._distinct[0] != len(self.cells):
+            seen: dict[int, Cell] = {}
+            for key in sorted(self.cells):
+                seen.setdefault(id(self.cells[key]), self.cells[key])
+            self._distinct = (len(self.cells), list(seen.values()))
+        return iter(self._distinct[1])
 
 
 @dataclass
@@ -169,52 +180,203 @@ def load(fmt: str, data: bytes, suffix: str) -> Source:
     return load_calamine(data, fmt, suffix)
 
 
-# ---------------------------------------------------------------- xlsx
+# ---------------------------------------------------------------- xlsx, xlsm (python-calamine + the package's XML)
+ATTRIBUTES = rb"""(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*"""
+PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
+SHEET_ELEMENT = re.compile(rb"<" + PREFIX + rb"(?:row\b(?P<row>" + ATTRIBUTES + rb")\s*/?>|c\b(?P<c>" + ATTRIBUTES
+                           + rb")\s*(?:/>|>(?P<inner>.*?)</" + PREFIX + rb"c\s*>))", re.DOTALL)
+FORMULA = re.compile(rb"<" + PREFIX + rb"f[\s>/]")
+ERROR_TYPE = re.compile(rb"""\st\s*=\s*["']e["']""")
+VALUE_TEXT = re.compile(rb"<" + PREFIX + rb"v\b[^>]*>([^<]+)</")
+FORMULA_TEXT = re.compile(rb"<" + PREFIX + rb"f\b[^>]*>([^<]+)</", re.DOTALL)
+ATTRIBUTE = re.compile(rb"""([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
 def load_xlsx(data: bytes, keep_vba: bool = False) -> Source:
-    book = openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba, rich_text=False)
-    visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
-    active = book.active if book.active in visible else (visible[0] if visible else None)
-    ordered = [active] + [ws for ws in visible if ws is not active] if active else []
-    grids = [_sheet_grid(ws, "" if ws is active else f"{ws.title}!") for ws in ordered]
-    return Source("xlsx", [_sheet_page(grid) for grid in grids], book, data)
+    """The visible worksheets, the active one first. Values and merged ranges come from calamine; the
+    style of the few cells whose reading depends on it (a number: its format; a text in a workbook that
+    uses a symbol font: its font) from the package's own XML, read only when such a cell is there."""
+    book = _open_calamine(data)
+    package = XlsxPackage(data)
+    sheets = book.sheets_metadata
+    names = [m.name for m in sheets if m.visible == SheetVisibleEnum.Visible and m.typ == SheetTypeEnum.WorkSheet]
+    active = package.active_index()
+    first = sheets[active].name if active < len(sheets) and sheets[active].name in names else None
+    ordered = [first] + [n for n in names if n != first] if first else names
+    document = XlsxBook(data, keep_vba)
+    grids = []
+    for index, name in enumerate(ordered):
+        sheet = book.get_sheet_by_name(name)
+        grid = _value_grid(name, sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS),
+                           sheet.merged_cell_ranges or [], "" if index == 0 else f"{name}!", document)
+        package.complete(grid)
+        grids.append(grid)
+    return Source("xlsx", [_sheet_page(grid) for grid in grids], document, data)
 
 
 def _sheet_page(grid: Grid) -> Page:
     return Page([grid], [c.text for c in grid.distinct() if c.row <= HEADING_ROWS and c.text])
 
 
-def _sheet_grid(ws: "Worksheet", prefix: str) -> Grid:
-    """The sheet's cells; `prefix` names the sheet in cell references unless it is the active one."""
-    grid = Grid(ws.title, max_row=min(ws.max_row, MAX_ROWS), max_col=min(ws.max_column, MAX_COLS))
-    merged = {}
-    for rng in ws.merged_cells.ranges:
-        if rng.min_row > MAX_ROWS or rng.min_col > MAX_COLS:
-            continue
-        top = ws.cell(rng.min_row, rng.min_col)
-        cell = Cell(rng.min_row, rng.min_col, _xlsx_value(top), f"{prefix}{top.coordinate}",
-                    rng.max_row, rng.max_col, top.number_format, top, SheetPlace(ws.title, rng.min_row, rng.min_col))
-        for r in range(rng.min_row, min(rng.max_row, MAX_ROWS) + 1):
-            for c in range(rng.min_col, min(rng.max_col, MAX_COLS) + 1):
-                merged[(r, c)] = cell
-    grid.cells.update(merged)
-    for row in ws.iter_rows(min_row=1, max_row=grid.max_row, max_col=grid.max_col):
-        for xc in row:
-            key = (xc.row, xc.column)
-            if key in merged:
+@dataclass
+class _Styles:
+    """styles.xml as far as reading needs it: each cell style (xf) as (number format code, font name)."""
+    xfs: list[tuple[str, str]]
+
+    @property
+    def symbol_fonts(self) -> bool:
+        return any(_symbol_marks(font) for _, font in self.xfs)
+
+
+def _read_styles(xml: bytes) -> _Styles:
+    formats: dict[int, str] = dict(BUILTIN_FORMATS)
+    fonts: list[str] = []
+    xfs: list[tuple[int, int]] = []
+    within: list[str] = []
+
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        name = tag.rpartition(" ")[2]
+        parent = within[-1] if within else ""
+        if name == "numFmt" and parent == "numFmts":
+            formats[int(attributes.get("numFmtId", -1))] = attributes.get("formatCode", "General")
+        elif name == "font" and parent == "fonts":
+            fonts.append("")
+        elif name == "name" and parent == "font" and len(within) > 1 and within[-2] == "fonts" and fonts:
+            fonts[-1] = attributes.get("val", "")
+        elif name == "xf" and parent == "cellXfs":
+            xfs.append((int(attributes.get("numFmtId", 0)), int(attributes.get("fontId", 0))))
+        within.append(name)
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = lambda tag: within.pop()
+    parser.Parse(xml, True)
+    return _Styles([(formats.get(number, "General"), fonts[font] if 0 <= font < len(fonts) else "")
+                    for number, font in xfs])
+
+
+class XlsxPackage:
+    """The few things of an .xlsx read from its XML rather than through calamine: the active tab, and
+    the style ids of cells (only for a sheet holding a cell whose reading depends on its style)."""
+
+    def __init__(self, data: bytes):
+        self.zip = zipfile.ZipFile(io.BytesIO(data))
+        self._styles: _Styles | None = None
+
+    def read(self, name: str) -> bytes:
+        try:
+            return self.zip.read(name)
+        except KeyError:
+            return b""
+
+    def active_index(self) -> int:
+        """<workbookView activeTab="n">: the index among all sheets (chart sheets included), 0 when absent."""
+        found = re.search(rb"""<(?:\w+:)?workbookView\b[^>]*\bactiveTab\s*=\s*["'](\d+)["']""",
+                          self.read(WORKBOOK))
+        return int(found.group(1)) if found else 0
+
+    @property
+    def styles(self) -> _Styles:
+        if self._styles is None:
+            xml = self.read("xl/styles.xml")
+            self._styles = _read_styles(xml) if xml else _Styles([])
+        return self._styles
+
+    @property
+    def symbol_fonts(self) -> bool:
+        """Whether a cell style uses a symbol font (styles.xml names none in the common case: not parsed)."""
+        xml = self.read("xl/styles.xml")
+        return SYMBOL_FONT_STEM in xml.lower() and self.styles.symbol_fonts
+
+    def complete(self, grid: Grid) -> None:
+        """What calamine does not give, for the cells that need it: a number cell's format (a phone typed
+        as a number gets its leading 0 back from "00000000000"); a text cell in a symbol font read as the
+        check marks it shows (Wingdings "þ" = ☑); a formula never calculated (no cached value, as
+        openpyxl writes them) read as its formula text, "=…", as the clerk typed it."""
+        symbols = None
+        needing = []
+        for cell in grid.distinct():
+            if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                needing.append(cell)
+            elif isinstance(cell.value, str):
+                if symbols is None:
+                    symbols = self.symbol_fonts
+                if symbols:
+                    needing.append(cell)
+        xml = self._sheet_xml(grid.name)
+        unread = FORMULA.search(xml) is not None or ERROR_TYPE.search(xml) is not None
+        if not needing and not unread:
+            return
+        cells = dict(self._cells(xml))
+        xfs = self.styles.xfs
+        for cell in needing:
+            index = cells[(cell.row, cell.col)].style if (cell.row, cell.col) in cells else 0
+            number_format, font = xfs[index] if index < len(xfs) else ("General", "")
+            if isinstance(cell.value, str):
+                marks = _symbol_marks(font)
+                cell.value = "".join(marks.get(ch, ch) for ch in cell.value)
+            else:
+                cell.number_format = number_format
+        for (row, col), found in cells.items() if unread else ():
+            target = grid.at(row, col)
+            if found.text and target is not None and target.value is None and (target.row, target.col) == (row, col):
+                target.value = found.text
+
+    def _sheet_xml(self, title: str) -> bytes:
+        try:
+            return self.read(sheet_part(self.read, title))
+        except CannotPatch:
+            return b""
+
+    @staticmethod
+    def _cells(xml: bytes) -> Iterator[tuple[tuple[int, int], "_XmlCell"]]:
+        """The sheet's cells within the rows and columns a form may use, by (row, col) (a row or cell
+        without its reference counts on from the previous one)."""
+        row = col = 0
+        for element in SHEET_ELEMENT.finditer(xml):
+            if element.group("row") is not None:
+                reference = _attributes(element.group("row")).get(b"r", b"")
+                row, col = int(reference) if reference.isdigit() else row + 1, 0
+                if row > MAX_ROWS:
+                    return
                 continue
-            grid.cells[key] = Cell(xc.row, xc.column, _xlsx_value(xc),
-                                   f"{prefix}{get_column_letter(xc.column)}{xc.row}", 0, 0,
-                                   xc.number_format, xc, SheetPlace(ws.title, xc.row, xc.column))
-    return grid
+            attributes = _attributes(element.group("c"))
+            ref = attributes.get(b"r")
+            col = column_index_from_string(ref.rstrip(b"0123456789").decode()) if ref else col + 1
+            if col > MAX_COLS:
+                continue
+            style = attributes.get(b"s", b"0")
+            inner = element.group("inner") or b""
+            formula = FORMULA_TEXT.search(inner)
+            error = VALUE_TEXT.search(inner) if attributes.get(b"t") == b"e" else None
+            text = "=" + formula.group(1).decode() if formula else error.group(1).decode() if error else None
+            yield (row, col), _XmlCell(int(style) if style.isdigit() else 0, html.unescape(text) if text else None)
 
 
-def _xlsx_value(xc: SheetCell) -> object:
-    value = xc.value
-    if isinstance(value, str):
-        marks = _symbol_marks(xc.font.name if xc.font else None)
-        if marks:
-            value = "".join(marks.get(ch, ch) for ch in value)
-    return value
+class _XmlCell(NamedTuple):
+    style: int              # index into styles.xml's cellXfs
+    text: str | None        # what calamine reads as empty: "=formula" never calculated, an error ("#N/A")
+
+
+def _attributes(text: bytes) -> dict[bytes, bytes]:
+    return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3) for m in ATTRIBUTE.finditer(text)}
+
+
+@dataclass
+class XlsxBook:
+    """An .xlsx/.xlsm saved whole through openpyxl, only when the number cannot be patched into the
+    package (patch.CannotPatch): loaded then, with the values written in."""
+    data: bytes
+    keep_vba: bool
+    written: dict[SheetPlace, str] = field(default_factory=dict)
+
+    def save(self, target: IO[bytes]) -> None:
+        book = openpyxl.load_workbook(io.BytesIO(self.data), keep_vba=self.keep_vba, rich_text=False)
+        for place, text in self.written.items():
+            cell = book[place.sheet].cell(place.row, place.col)
+            cell.value = text
+            cell.data_type = "s"
+        book.save(target)
 
 
 # ---------------------------------------------------------------- xls, et, ods (python-calamine)
@@ -226,12 +388,16 @@ TWIN_CELL = TwinCell()
 Merge = tuple[tuple[int, int], tuple[int, int]]     # ((row, col), (last row, last col)), 0-based
 
 
-def load_calamine(data: bytes, fmt: str, suffix: str) -> Source:
-    """The visible worksheets in workbook order (calamine knows no active sheet), first unprefixed."""
+def _open_calamine(data: bytes) -> CalamineWorkbook:
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError:
         raise CannotOpen(ENCRYPTED) from None
+
+
+def load_calamine(data: bytes, fmt: str, suffix: str) -> Source:
+    """The visible worksheets in workbook order (a legacy book's active tab is not read), first unprefixed."""
+    book = _open_calamine(data)
     ods_merges = _ods_merges(data) if fmt == "ods" else {}
     names = [m.name for m in book.sheets_metadata
              if m.visible == SheetVisibleEnum.Visible and m.typ == SheetTypeEnum.WorkSheet]
@@ -240,15 +406,20 @@ def load_calamine(data: bytes, fmt: str, suffix: str) -> Source:
         sheet = book.get_sheet_by_name(name)
         merges = ods_merges.get(name, []) if fmt == "ods" else sheet.merged_cell_ranges or []
         grids.append(_value_grid(name, sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS), merges,
-                                 "" if index == 0 else f"{name}!"))
+                                 "" if index == 0 else f"{name}!", TWIN_CELL))
     return Source(fmt, [_sheet_page(grid) for grid in grids], TwinBook(grids), data,
                   Original(suffix.lower(), data, ".xlsx"))
 
 
-def _value_grid(name: str, rows: Sequence[Sequence[object]], merges: list[Merge], prefix: str) -> Grid:
-    """A grid from calamine's rows (from A1) and merged ranges ((row, col), (row, col)), 0-based."""
+def _value_grid(name: str, rows: Sequence[Sequence[object]], merges: list[Merge], prefix: str,
+                handle: object) -> Grid:
+    """A grid from calamine's rows (from A1) and merged ranges ((row, col), (row, col)), 0-based; each
+    cell written back through `handle` (an XlsxBook, or the twin of a legacy book), at its SheetPlace."""
     def where(r: int, c: int) -> str:
         return f"{prefix}{get_column_letter(c)}{r}"
+
+    def new(r: int, c: int, last_row: int = 0, last_col: int = 0) -> Cell:
+        return Cell(r, c, value(r, c), where(r, c), last_row, last_col, handle=handle, locator=SheetPlace(name, r, c))
 
     def value(r: int, c: int) -> object:
         return _plain(rows[r - 1][c - 1]) if r <= len(rows) and c <= len(rows[r - 1]) else None
@@ -257,7 +428,7 @@ def _value_grid(name: str, rows: Sequence[Sequence[object]], merges: list[Merge]
     for (r0, c0), (r1, c1) in merges:
         if r0 >= MAX_ROWS or c0 >= MAX_COLS:
             continue
-        cell = Cell(r0 + 1, c0 + 1, value(r0 + 1, c0 + 1), where(r0 + 1, c0 + 1), r1 + 1, c1 + 1, handle=TWIN_CELL)
+        cell = new(r0 + 1, c0 + 1, r1 + 1, c1 + 1)
         for r in range(r0 + 1, min(r1 + 1, MAX_ROWS) + 1):
             for c in range(c0 + 1, min(c1 + 1, MAX_COLS) + 1):
                 grid.cells[(r, c)] = cell
@@ -265,7 +436,7 @@ def _value_grid(name: str, rows: Sequence[Sequence[object]], merges: list[Merge]
     for r in range(1, grid.max_row + 1):
         for c in range(1, grid.max_col + 1):
             if (r, c) not in grid.cells:
-                grid.cells[(r, c)] = Cell(r, c, value(r, c), where(r, c), handle=TWIN_CELL)
+                grid.cells[(r, c)] = new(r, c)
     return grid
 
 
@@ -489,9 +660,8 @@ def write_text(cell: Cell, text: str) -> None:
         _write_paragraphs(handle.paragraphs, text)
     elif isinstance(handle, Paragraph):
         _write_paragraphs([handle], text)
-    elif isinstance(handle, SheetCell):
-        handle.value = text
-        handle.data_type = "s"
+    elif isinstance(handle, XlsxBook) and isinstance(cell.locator, SheetPlace):
+        handle.written[cell.locator] = text
     elif not isinstance(handle, TwinCell):      # a twin cell: TwinBook saves cell.value, set below
         raise CannotWrite(f"无法把「{text}」写入表单的 {cell.where}（{type(handle).__name__}），请使用标准模板。")
     cell.value = text

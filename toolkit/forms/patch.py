@@ -9,6 +9,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from xml.parsers import expat
@@ -58,14 +59,14 @@ def patch_text(data: bytes, place: object, text: str) -> bytes:
     """The package `data` with `text` written at `place` (a SheetPlace or a WordPlace)."""
     package = _Package(data)
     if isinstance(place, SheetPlace):
-        part = _sheet_part(package, place.sheet)
+        part = sheet_part(package.read, place.sheet)
         patched = _patch_sheet(package.read(part), place, text)
     elif isinstance(place, WordPlace):
         part = DOCUMENT
         patched = _patch_word(package.read(part), place, text)
     else:
         raise CannotPatch(f"no place to patch: {place!r}")
-    _parse(patched)                             # never hand back a part that does not parse
+    _check_parses(patched)                      # never hand back a part that does not parse
     return package.replace(part, patched)
 
 
@@ -182,8 +183,15 @@ class _Node:
         return found
 
 
-def _parse(xml: bytes) -> _Node:
-    """The part's elements with their byte offsets (a part not in UTF-8, or with a DTD, is not patched)."""
+class _Enough(Exception):
+    """The elements needed have been read: the rest of the part is not built into nodes."""
+
+
+def _parse(xml: bytes, until_row: int = 0) -> _Node:
+    """The part's elements with their byte offsets (a part not in UTF-8, or with a DTD, is not patched).
+    With `until_row`, a worksheet is read only up to the first row numbered beyond it (that row
+    included, unclosed): what patching a cell of row `until_row` needs (the rest is checked whole
+    once patched, by _check_parses)."""
     declared = DECLARED_ENCODING.match(xml)
     if xml[:2] in (b"\xff\xfe", b"\xfe\xff") or (declared and declared.group(1).lower() not in (b"utf-8", b"utf8")):
         raise CannotPatch("a part not in UTF-8")
@@ -200,6 +208,8 @@ def _parse(xml: bytes) -> _Node:
             node.close = node.end = node.inner
         stack[-1].children.append(node)
         stack.append(node)
+        if until_row and node.local == "row" and attrs.get("r", "").isdigit() and int(attrs["r"]) > until_row:
+            raise _Enough
 
     def end(name: str) -> None:
         node = stack.pop()
@@ -207,16 +217,29 @@ def _parse(xml: bytes) -> _Node:
             node.close = parser.CurrentByteIndex
             node.end = xml.index(b">", node.close) + 1
 
-    def refuse(*_: object) -> None:
-        raise CannotPatch("DTD in the part")
-
     parser.StartElementHandler, parser.EndElementHandler = start, end
-    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = refuse
+    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = _refuse_dtd
+    try:
+        parser.Parse(xml, True)
+    except _Enough:
+        pass
+    except expat.ExpatError as exc:
+        raise CannotPatch(f"part does not parse: {exc}") from None
+    return stack[0].children[0]
+
+
+def _refuse_dtd(*_: object) -> None:
+    raise CannotPatch("DTD in the part")
+
+
+def _check_parses(xml: bytes) -> None:
+    """That a patched part is well-formed XML without a DTD (expat alone, no tree)."""
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = _refuse_dtd
     try:
         parser.Parse(xml, True)
     except expat.ExpatError as exc:
         raise CannotPatch(f"part does not parse: {exc}") from None
-    return stack[0].children[0]
 
 
 Edit = tuple[int, int, bytes]
@@ -252,12 +275,14 @@ def _text_element(name: str, text: str) -> str:
 
 
 # ---------------------------------------------------------------- xlsx
-def _sheet_part(package: _Package, title: str) -> str:
-    book = _parse(package.read(WORKBOOK))
+def sheet_part(read: Callable[[str], bytes], title: str) -> str:
+    """The zip member holding the worksheet titled `title`, through the workbook and its relationships;
+    `read` gives a member's bytes."""
+    book = _parse(read(WORKBOOK))
     sheets = book.child("sheets")
     rid = next((value for s in (sheets.children if sheets is not None else []) if s.attrs.get("name") == title
                 for key, value in s.attrs.items() if key.rpartition(":")[2] == "id"), None)
-    rels = _parse(package.read(WORKBOOK_RELS))
+    rels = _parse(read(WORKBOOK_RELS))
     target = next((r.attrs.get("Target", "") for r in rels.children if r.attrs.get("Id") == rid), None)
     if rid is None or not target:
         raise CannotPatch(f"sheet {title!r} not found in the workbook")
@@ -266,13 +291,10 @@ def _sheet_part(package: _Package, title: str) -> str:
 
 def _patch_sheet(xml: bytes, place: SheetPlace, text: str) -> bytes:
     """The cell as an inline string keeping its style; a missing cell (or row) created in order."""
-    sheet = _parse(xml)
-    data = sheet.child("sheetData")
-    if data is None:
-        raise CannotPatch("no sheetData")
+    sheet, data, rows, row = _sheet_rows(xml, place.row, until_row=place.row)
+    if row is None:             # rows out of order would put it further: read them all to be sure
+        sheet, data, rows, row = _sheet_rows(xml, place.row)
     p = data.prefix
-    rows = [(_number(r.attrs.get("r")), r) for r in data.children if r.local == "row"]
-    row = next((r for number, r in rows if number == place.row), None)
     if row is None:
         after = next((r for number, r in rows if number > place.row), None)
         cell = _cell_xml(p, {"r": _ref(place)} | _style(sheet, place, None), text)
@@ -288,6 +310,17 @@ def _patch_sheet(xml: bytes, place: SheetPlace, text: str) -> bytes:
         raise CannotPatch(f"{_ref(place)} holds a formula (calcChain and shared formulas refer to it)")
     attrs = {k: v for k, v in found.attrs.items() if k not in ("t", "cm", "vm")}
     return _splice(xml, [(found.start, found.end, _cell_xml(p, attrs, text).encode())])
+
+
+def _sheet_rows(xml: bytes, number: int, until_row: int = 0) -> tuple[_Node, _Node, list[tuple[int, _Node]],
+                                                                        _Node | None]:
+    """(worksheet, sheetData, [(row number, row)], the row numbered `number` or None)."""
+    sheet = _parse(xml, until_row)
+    data = sheet.child("sheetData")
+    if data is None:
+        raise CannotPatch("no sheetData")
+    rows = [(_number(r.attrs.get("r")), r) for r in data.children if r.local == "row"]
+    return sheet, data, rows, next((r for n, r in rows if n == number), None)
 
 
 def _cell_xml(p: str, attrs: dict[str, str], text: str) -> str:

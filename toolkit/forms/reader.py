@@ -1,6 +1,7 @@
 """The one form-reading mechanism: recognise a form by its title, find each field by its label
 (value = nearest non-label cell to the right, merged ranges as one cell, else the cell below;
 '标签：值' inside one cell also counts), then convert values through their declared type."""
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -158,6 +159,7 @@ def _shown(raw: object) -> str:
 
 
 # ------------------------------------------------------------------ locating labels and values
+@functools.cache
 def _label_pattern(kind: FormKind) -> re.Pattern[str]:
     """'label：' anywhere in a cell, label characters possibly spaced out."""
     labels = sorted({a for spec in kind.fields for a in spec.labels}, key=len, reverse=True)
@@ -165,11 +167,18 @@ def _label_pattern(kind: FormKind) -> re.Pattern[str]:
     return re.compile("(" + "|".join(alternatives) + ")\\s*[:：]")
 
 
-def _locate(page: Page, kind: FormKind) -> dict[str, FieldValue]:
+@functools.cache
+def _by_label(kind: FormKind) -> ByLabel:
+    """label key -> the fields printed under it, in declaration order."""
     by_label: ByLabel = {}
     for spec in kind.fields:
         for alias in spec.labels:
             by_label.setdefault(label_key(alias), []).append(spec)
+    return by_label
+
+
+def _locate(page: Page, kind: FormKind) -> dict[str, FieldValue]:
+    by_label = _by_label(kind)
     pattern = _label_pattern(kind)
     seen: dict[str, int] = {}                   # label key -> occurrences so far, in reading order
     by_grid = [_label_cells(grid, by_label, pattern, seen) for grid in page.grids]
