@@ -194,6 +194,33 @@ def test_while_the_server_is_down_the_watcher_waits_and_loses_nothing(tmp_path, 
         server.destroy()
 
 
+def test_a_watcher_started_while_the_server_is_down_waits_for_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("TOUSU_JOURNAL", raising=False)
+    server = own_server()
+    try:
+        root = office(tmp_path / "ws", "SM", server.create_database())
+        cli(root, "db", "init")
+        server.stop()
+        intake(tmp_path, "first").rename(root / "inbox/first.xlsx")
+        ws = Workspace.open(root)
+        watcher = Watcher(ws, Clock(datetime(2026, 11, 21, 9)), poll=0.1, settle=0.1, rescan=0.2)
+        thread = threading.Thread(target=watcher.run)
+        thread.start()
+        try:
+            time.sleep(3)
+            assert thread.is_alive() and watcher.environment and "日志数据库" in watcher.environment
+            assert (root / "inbox/first.xlsx").exists() or list((root / ".tousu-claims").iterdir())
+            server.start()
+            _wait_for(lambda: (root / "archive/2026/11/TSSM2026110001").is_dir(), 60)
+        finally:
+            watcher.stop()
+            thread.join(timeout=60)
+        assert list((root / "inbox").iterdir()) == [] and watcher.environment is None
+        ws.close()
+    finally:
+        server.destroy()
+
+
 def _wait_for(condition, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while not condition():

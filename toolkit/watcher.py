@@ -341,13 +341,15 @@ class Watcher:
         observer = PollingObserver(timeout=self.poll) if self.poll else Observer()
         observer.schedule(Wake(self.wake), str(self.ws.inbox), recursive=False)
         observer.start()
-        started = time.monotonic()
-        mark_pending(self.ws, behind_years(self.ws, self.clock.now()))     # what a crash left unwritten
+        started, recovered = time.monotonic(), False
         log.info(f"{self.clock.now():%Y-%m-%d %H:%M:%S} 开始监视 {self.ws.inbox}"
                  f"（{'轮询 ' + str(self.poll) + ' 秒' if self.poll else '文件通知'}）")
         try:
             while not self.stopping.is_set():
                 try:
+                    if not recovered:                # what a crash left unwritten (a journal down is waited out)
+                        mark_pending(self.ws, behind_years(self.ws, self.clock.now()))
+                        recovered = True
                     self.step()
                     if self.environment:
                         log.info(f"工作区已恢复：{self.environment}")
