@@ -36,7 +36,7 @@ OPEN_TABLES = {("deadlines", "classes"), ("channels",), ("unit_keywords",), ("ch
 RESETS = {("tiers",): (("stages",), ("deadlines", "classes"), ("channels",)),
           ("units", "names"): (("unit_keywords",),)}
 STAGE_KEYS = {"name", "from", "met_by", "unit_owes", "recurring"}
-TIER_KEYS = {"name", "labels", "major"}
+TIER_KEYS = {"name", "labels", "major", "escalate"}
 POLICIES = TEMPLATES / "policies"           # the shipped policies of other regulations (`tousu init --policy`)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(min|h|d)\s*$")
 # A 附件3 limit: days in the policy's calendar, a duration, or REQUIRED_DATE.
@@ -114,12 +114,10 @@ def _lookup(raw: dict[str, Any], path: tuple[str, ...]) -> Any:
     return raw
 
 
-def parse_limit(value: object, where: str) -> Limit | None:
+def parse_limit(value: object, where: str, source: Path = DEFAULT_POLICY) -> Limit | None:
     """A 附件3 limit: int days, a duration string ("15min", "2h", "3d"), REQUIRED_DATE, or None for
-    NOT_APPLICABLE."""
-    if isinstance(value, bool):
-        raise PolicyError(f"策略键「{where}」取值无效：{value!r}")
-    if isinstance(value, int) and value >= 0:
+    NOT_APPLICABLE; anything else is a PolicyError naming the file and the key."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     if isinstance(value, str):
         if value == REQUIRED_DATE:
@@ -130,8 +128,8 @@ def parse_limit(value: object, where: str) -> Limit | None:
         if duration is not None:
             return int(duration.days) if duration == timedelta(days=duration.days) and value.strip()[-1] == "d" \
                 else duration
-    raise PolicyError(f"策略键「{where}」取值无效：{value!r}。应为天数（整数）、时长（如 \"30min\"、"
-                      f"\"2h\"）、\"{REQUIRED_DATE}\" 或 \"{NOT_APPLICABLE}\"。")
+    raise _fail(source, where, f"取值无效：「{value}」。应为天数（整数）、时长（如 \"30min\"、\"2h\"）、"
+                               f"\"{REQUIRED_DATE}\" 或 \"{NOT_APPLICABLE}\"。")
 
 
 def parse_duration(text: str) -> timedelta | None:
@@ -149,6 +147,7 @@ class Tier:
     name: str                           # 投诉性质 as the clerk reads it (重大, 紧急, 一般 …)
     labels: tuple[str, ...]             # texts the intake may tick or choose that mean this tier
     major: bool                         # counts as 重大 for scoring and rules 8/9
+    escalate: bool = False              # the major tier rules 8/9 and a ticked 重大情形 raise a case to
 
 
 @dataclass(frozen=True)
@@ -256,8 +255,10 @@ class Policy:
 
     @property
     def major_tier(self) -> str:
-        """The tier a case takes when it becomes major (rules 8/9, a ticked 重大情形): the first major one."""
-        return next(tier.name for tier in self.tiers if tier.major)
+        """The tier a case takes when it becomes major (rules 8/9, a ticked 重大情形, an appeal ruled 重大): the
+        one marked `escalate = true`, else the first major one (a policy that lists 紧急 before 重大 marks
+        重大: a repeat complaint is not an emergency)."""
+        return next((t.name for t in self.tiers if t.escalate), next(t.name for t in self.tiers if t.major))
 
     @property
     def minor_tier(self) -> str:
@@ -342,20 +343,35 @@ class _Parser:
             raise self.fail(dotted, f"应为 \"YYYY-MM-DD\" 形式的日期列表：{exc}") from exc
 
     def tiers(self) -> tuple[Tier, ...]:
-        tiers = []
+        from .forms.labels import normalise
+        tiers: list[Tier] = []
+        owner: dict[str, str] = {}          # normalised label -> the tier it already names
         for index, table in enumerate(self.raw["tiers"]):
             where = f"tiers[{index}]"
-            if not isinstance(table, dict) or set(table) - TIER_KEYS or not isinstance(table.get("name"), str):
-                raise self.fail(where, f"应为含 name（文字）、labels（文字列表）、major（true/false）的表，"
-                                       f"实为 {table!r}。")
-            major = table.get("major", False)
-            if not isinstance(major, bool):
-                raise self.fail(f"{where}.major", f"应为 true 或 false，实为 {major!r}。")
-            labels = self.texts(table.get("labels", [table["name"]]), f"{where}.labels")
-            tiers.append(Tier(table["name"], tuple(dict.fromkeys((table["name"], *labels))), major))
+            if not isinstance(table, dict):
+                raise self.fail(where, "应为 [[tiers]] 表，含 name（文字）、labels（文字列表）、major（true/false）。")
+            unknown = set(table) - TIER_KEYS
+            if unknown:
+                raise self.fail(f"{where}.{sorted(unknown)[0]}",
+                                f"不存在。投诉性质可用的键：{'、'.join(sorted(TIER_KEYS))}。")
+            name = table.get("name")
+            if not isinstance(name, str) or not name.strip():
+                raise self.fail(f"{where}.name", "应为投诉性质的名称（文字，不能为空），如 name = \"重大\"。")
+            flags = {key: table.get(key, False) for key in ("major", "escalate")}
+            for key, flag in flags.items():
+                if not isinstance(flag, bool):
+                    raise self.fail(f"{where}.{key}", f"应为 true 或 false，实为「{flag}」。")
+            labels = tuple(dict.fromkeys((name, *self.texts(table.get("labels", [name]), f"{where}.labels"))))
+            for label in labels:
+                if owner.setdefault(normalise(label), name) != name:
+                    raise self.fail(f"{where}.labels", f"中的「{label}」已是投诉性质「{owner[normalise(label)]}」的标签"
+                                                       f"（或名称）；同一标签只能指一个投诉性质。")
+            tiers.append(Tier(name, labels, flags["major"], flags["escalate"]))
         names = [tier.name for tier in tiers]
         if len(set(names)) != len(names) or not any(t.major for t in tiers) or all(t.major for t in tiers):
             raise self.fail("tiers", "应列出名称互不相同的投诉性质，其中至少一个 major = true、一个 major = false。")
+        if sum(t.escalate for t in tiers) > 1 or any(t.escalate and not t.major for t in tiers):
+            raise self.fail("tiers", "中 escalate = true 只能标在一个 major = true 的投诉性质上。")
         return tuple(tiers)
 
     def stage(self, key: str, table: object) -> Stage:
@@ -426,7 +442,7 @@ class _Parser:
                     where = f"deadlines.classes.{cls}.{tier.name}.{stage}"
                     if not isinstance(row, dict) or stage not in row:
                         raise PolicyError(f"策略文件 {self.source} 缺少键「{where}」。")
-                    classes[cls][tier.name][stage] = parse_limit(row[stage], where)
+                    classes[cls][tier.name][stage] = parse_limit(row[stage], where, self.source)
                 extra = set(row or ()) - set(limited)
                 if extra:
                     raise self.fail(f"{where.rsplit('.', 1)[0]}.{sorted(extra)[0]}", "不是 [stages] 中需要时限的环节。")

@@ -141,19 +141,21 @@ def choose_tier(reading: "Reading", env: "Env") -> None:
     fv.value = None
 
 
-def _both_ticked(reading: "Reading", env: "Env", message: str) -> None:
-    """Two tiers ticked: the first major one of them (or the first), with a defect."""
+def _both_ticked(reading: "Reading", env: "Env", joiner: str, kept: str) -> None:
+    """Two tiers ticked: the first major one of them (or the first), with a defect naming the one kept
+    (「A{joiner}B…同时勾选，已按{chosen}{kept}处理」)."""
     fv = reading.fields["severity"]
     if isinstance(fv.value, tuple):
-        reading.add(defect(fv.spec.label, fv.where, message))
-        fv.value = next((tier for tier in fv.value if env.policy.is_major(tier)), fv.value[0])
+        chosen = next((tier for tier in fv.value if env.policy.is_major(tier)), fv.value[0])
+        reading.add(defect(fv.spec.label, fv.where, f"{joiner.join(fv.value)}{kept}同时勾选，已按{chosen}{kept}处理，"
+                                                    f"请只勾选一项。"))
+        fv.value = chosen
 
 
 def _intake_severity(reading: "Reading", env: "Env") -> None:
     fv = reading.fields["severity"]
     rules = reading.value("major_rules")
-    _both_ticked(reading, env, f"{'投诉与'.join(fv.value) if isinstance(fv.value, tuple) else ''}投诉同时勾选，"
-                               f"已按{env.policy.major_tier}投诉处理，请只勾选一项。")
+    _both_ticked(reading, env, "投诉与", "投诉")
     if rules and not env.policy.is_major(fv.value):
         which = "、".join(map(str, rules))
         reading.add(defect(fv.spec.label, fv.where,
@@ -245,9 +247,7 @@ def _feedback_completion(reading: "Reading", env: "Env") -> None:
 
 
 def _feedback_severity(reading: "Reading", env: "Env") -> None:
-    fv = reading.fields["severity"]
-    _both_ticked(reading, env, f"{'与'.join(fv.value) if isinstance(fv.value, tuple) else ''}同时勾选，"
-                               f"已按{env.policy.major_tier}处理，请只勾选一项。")
+    _both_ticked(reading, env, "与", "")
 
 
 def _unit(key: str, label: str, aliases: tuple[str, ...] = ()) -> FieldSpec:

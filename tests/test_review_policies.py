@@ -1,0 +1,111 @@
+"""Review of the sibling policies (seeds 001–004) as a clerk, an auditor and an office writing its own
+policy would meet them: the tier a case is raised to, the order the clerk reads the stages in, the web
+view of stages nobody supervises, and the messages of a hand-written policy with a mistake in it.
+
+Calendar facts (chinesecalendar 1.11): 2026-10-01 … 10-07 are the National Day holiday, 10-10 (Sat) is a
+make-up working day (调休), 10-11 (Sun) is off."""
+from datetime import datetime
+
+import pytest
+from test_sibling_policies import _intake
+
+from toolkit.policy import load_policy, shipped_policies
+
+
+# ------------------------------------------------------------------ the tier a case is raised to
+@pytest.mark.parametrize("name", ["002", "003"])
+def test_rules_raise_a_case_to_the_policys_major_tier_not_to_its_emergency(name):
+    """002 and 003 list 紧急 (gas leak, safety) before 重大; a repeat complainant (rule 8) or a ticked
+    重大情形 is a 重大 complaint, not an emergency that owes a site visit within 10 minutes."""
+    assert load_policy(shipped_policies()[name]).major_tier == "重大"
+
+
+def test_003_a_ticked_major_rule_takes_the_major_limits(tousu, form, workspace, monkeypatch):
+    tousu("init", workspace, "--policy", "003")
+    monkeypatch.setenv("TOUSU_NOW", "2026-09-30T16:10:00")
+    path = _intake(form, datetime(2026, 9, 30, 16), "简单问题", channel="电话", unit="设施设备部", target="展品",
+                   major_rules=(1,))
+    code, lines, _ = tousu("process", path)
+    assert code == 0 and lines[0]["severity"] == "重大"
+    problem = next(p for p in lines[0]["problems"] if p["field"] == "投诉类别")
+    assert problem["message"] == "重大情形填了第1项，但投诉类别未勾选重大投诉，已按重大投诉处理。"
+    # 重大 under 003: 15 min, 30 min, plan 2 h after the transfer, 7 working days (10-08, 09, 10 调休, 12, 13,
+    # 14, 15), first progress report 24 h after the transfer; no site visit (only 紧急 owes one)
+    assert lines[0]["deadlines"] == {
+        "investigation": None, "handling": "2026-10-15T23:59:59", "callback": None, "appeal": None,
+        "assess": "2026-09-30T16:15:00", "transfer": "2026-09-30T16:45:00", "onsite": None,
+        "plan": "2026-09-30T18:45:00", "progress": "2026-10-01T16:45:00"}
+
+
+def test_two_tiers_ticked_the_message_names_the_tier_taken(tousu, form, workspace, monkeypatch):
+    tousu("init", workspace, "--policy", "003")
+    monkeypatch.setenv("TOUSU_NOW", "2026-09-30T16:10:00")
+    path = _intake(form, datetime(2026, 9, 30, 16), "紧急投诉☑ 简单问题☑", channel="电话", unit="安全保卫部",
+                   target="安全隐患")
+    code, lines, _ = tousu("process", path)
+    assert lines[0]["severity"] == "紧急"
+    problem = next(p for p in lines[0]["problems"] if p["field"] == "投诉类别")
+    assert problem["message"] == "紧急投诉与简单投诉同时勾选，已按紧急投诉处理，请只勾选一项。"
+
+
+# ------------------------------------------------------------------ what the clerk reads
+def test_due_lists_the_stages_in_the_policys_order(tousu, workspace):
+    """003 emergency received 5 minutes before midnight on the last day of the holiday: every limit is in
+    minutes and hours, so each crosses midnight into 10-08."""
+    tousu("init", workspace, "--policy", "003")
+    code, _, text = tousu("due", "--channel", "电话", "--severity", "紧急", "--received", "2026-10-07 23:55",
+                          json_out=False)
+    assert code == 0
+    assert [line for line in text.splitlines() if "时限：" in line] == [
+        "初步评估时限：2026-10-08 00:10:00 前", "转办时限：2026-10-08 00:15:00 前",
+        "到达现场时限：2026-10-08 00:25:00 前", "处理反馈时限：2026-10-08 01:15:00 前"]
+
+
+def test_the_web_view_never_calls_a_passed_stage_not_yet_due(tousu, form, workspace, monkeypatch):
+    """003's 初步评估 and 转办 are the office's own (no form records them): once their time is past the
+    case page must not say 未到期."""
+    from starlette.testclient import TestClient
+
+    from toolkit.clock import Clock
+    from toolkit.web.app import create_app
+    tousu("init", workspace, "--policy", "003")
+    monkeypatch.setenv("TOUSU_NOW", "2026-09-30T16:10:00")
+    tousu("process", _intake(form, datetime(2026, 9, 30, 16), "较复杂", channel="电话", unit="设施设备部",
+                             target="展品"))
+    client = TestClient(create_app(workspace, Clock(datetime(2026, 10, 9, 12))), client=("127.0.0.1", 5000))
+    page = client.get("/cases/TS2026090001").text
+    rows = {name: page.split(f"<td>{name}", 1)[1].split("</tr>", 1)[0] for name in ("初步评估", "转办", "处理反馈")}
+    assert "未到期" not in rows["初步评估"] and "已过时限" in rows["初步评估"]
+    assert "未到期" not in rows["转办"] and "已过时限" in rows["转办"]
+    assert "未到期" in rows["处理反馈"]                      # 3 working days: 10-08, 09, 10 (调休) -> 10-10
+
+
+# ------------------------------------------------------------------ a hand-written policy with a mistake
+def _written(workspace, old, new):
+    text = shipped_policies()["003"].read_text(encoding="utf-8")
+    assert old in text
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / "policy.toml").write_text(text.replace(old, new, 1), encoding="utf-8")
+    return workspace / "policy.toml"
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    # a limit written in Chinese: the file and the key
+    ('callback = "24h"                        # 003 三、6\n\n[deadlines.classes."客服受理"."较复杂"]',
+     'callback = "24小时"\n\n[deadlines.classes."客服受理"."较复杂"]',
+     "策略文件 {path} 中的键「deadlines.classes.客服受理.重大.callback」取值无效：「24小时」"),
+    # a tier key misspelt: the key named, no Python dict in the message
+    ('[[tiers]]                               # 003 三、4「一般投诉处理时限」: 较复杂问题\nname = "较复杂"',
+     '[[tiers]]\nlable = "较复杂"\nname = "较复杂"', "策略文件 {path} 中的键「tiers[2].lable」不存在"),
+    ('name = "较复杂"', 'name = 3', "策略文件 {path} 中的键「tiers[2].name」应为投诉性质的名称（文字，不能为空）"),
+    ('name = "较复杂"', 'name = ""', "策略文件 {path} 中的键「tiers[2].name」应为投诉性质的名称（文字，不能为空）"),
+    # one label meaning two tiers: an intake ticking it would be read as either
+    ('labels = ["较复杂问题", "较复杂"]', 'labels = ["较复杂问题", "简单"]',
+     "策略文件 {path} 中的键「tiers[3].labels」中的「简单」已是投诉性质「较复杂」的标签"),
+])
+def test_a_mistake_in_a_written_policy_is_named_in_chinese(tousu, workspace, old, new, expected):
+    path = _written(workspace, old, new)
+    code, _, text = tousu("overdue", "--as-of", "2026-10-09 10:00", json_out=False)
+    assert code == 2 and expected.format(path=path) in text, text
+    assert "Traceback" not in text and "{'" not in text and "['" not in text
+
