@@ -109,3 +109,37 @@ def test_a_mistake_in_a_written_policy_is_named_in_chinese(tousu, workspace, old
     assert code == 2 and expected.format(path=path) in text, text
     assert "Traceback" not in text and "{'" not in text and "['" not in text
 
+
+
+# ------------------------------------------------------------------ 003: a plan is not the result
+def test_003_a_plan_does_not_meet_the_handling_limit(tousu, form, workspace, monkeypatch):
+    """003 三、4: 较复杂 problems are handled "最长不超过3个工作日" and 三、5 the result is fed back by then; 003
+    has no 承诺办结 stage, so a plan with a far promised date must not close 处理反馈 (under seed 000 it
+    does, and 承诺办结 supervises the promise). Received Wed 09-30 16:00: 3 working days are 10-08, 10-09
+    and 10-10 (the 调休 Saturday) -> 10-10 23:59:59."""
+    from test_sibling_policies import _feedback
+    tousu("init", workspace, "--policy", "003")
+    received = datetime(2026, 9, 30, 16)
+    where = dict(channel="电话", unit="设施设备部", target="展品")
+    monkeypatch.setenv("TOUSU_NOW", "2026-09-30T16:10:00")
+    code, lines, _ = tousu("process", _intake(form, received, "较复杂", **where))
+    assert lines[0]["deadlines"]["handling"] == "2026-10-10T23:59:59"
+    monkeypatch.setenv("TOUSU_NOW", "2026-10-09T11:10:00")
+    plan = dict(where, number="TS2026090001", completion="未办结", promised_date=datetime(2026, 10, 30),
+                result="更换展品部件，预计10月30日完成")
+    code, lines, _ = tousu("process", _feedback(form, received, datetime(2026, 10, 9, 11), "较复杂", **plan))
+    assert code == 0 and lines[0]["deadlines"]["handling"] == "2026-10-10T23:59:59"
+    monkeypatch.setenv("TOUSU_NOW", "2026-10-11T09:00:00")
+    code, lines, _ = tousu("overdue", "--as-of", "2026-10-11 09:00")
+    assert sorted((i["stage"], i["due"]) for i in lines[0]["overdue"]) == [
+        ("callback", "2026-10-10T11:00:00"),                # the office's callback about the plan (24 h)
+        ("handling", "2026-10-10T23:59:59")]
+    # the result on Monday 10-12: late by 1 day 10 hours, charged in October
+    monkeypatch.setenv("TOUSU_NOW", "2026-10-12T10:10:00")
+    code, lines, _ = tousu("process", _feedback(form, received, datetime(2026, 10, 12, 10), "较复杂",
+                                                **dict(plan, completion="已办结", result="已更换部件")))
+    assert lines[0]["deadlines"]["callback"] == "2026-10-13T10:00:00"
+    monkeypatch.setenv("TOUSU_NOW", "2026-11-01T09:00:00")
+    code, lines, _ = tousu("score", "--month", "2026-10")
+    assert [line["reason"] for line in lines[0]["units"][0]["lines"]] == [
+        "未在时限内反馈（处理反馈时限2026-10-10 23:59，实际反馈2026-10-12 10:00），每起扣0.5分（办法10.1备注）"]

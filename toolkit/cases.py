@@ -357,8 +357,10 @@ class _Replay:
             self.events["judged"] = arrived
             self.deadlines.appeal = self.rules.appeal(self.channel_class, self.severity_at(arrived), arrived)
         first = "handling" not in self.met
-        self._meet("handling", fed_back)            # a plan on time meets 处理反馈 as well (附件1 说明2)
-        if values.get("completion") != "已办结":
+        handling = self.policy.stage("handling")
+        if values.get("completion") == "已办结" or not (handling and handling.met_by == ("event", "handled")):
+            self._meet("handling", fed_back)        # a plan on time meets 处理反馈 as well (附件1 说明2), unless
+        if values.get("completion") != "已办结":     # the policy's 处理反馈 is met by the result alone (003)
             promised = _date(values.get("promised_date"))
             if first and promised:                   # a new plan opens 承诺办结
                 if self.policy.stage("promise"):
