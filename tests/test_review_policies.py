@@ -143,3 +143,30 @@ def test_003_a_plan_does_not_meet_the_handling_limit(tousu, form, workspace, mon
     code, lines, _ = tousu("score", "--month", "2026-10")
     assert [line["reason"] for line in lines[0]["units"][0]["lines"]] == [
         "未在时限内反馈（处理反馈时限2026-10-10 23:59，实际反馈2026-10-12 10:00），每起扣0.5分（办法10.1备注）"]
+
+
+# ------------------------------------------------------------------ 004: no callback limit, no second callback
+def test_004_a_plan_sets_no_second_callback_the_policy_does_not_have(tousu, form, workspace, monkeypatch):
+    """Seed 000 6.1 puts a second callback one day after the promised date; 004 writes no callback limit at
+    all (一(四): "执行后，需对客户进行回访"), so no 回访 deadline may appear, be listed overdue or be printed."""
+    from test_sibling_policies import _callback, _feedback
+    tousu("init", workspace, "--policy", "004")
+    received = datetime(2026, 9, 30, 20)
+    where = dict(channel="电话热线", unit="供应链部", target="物流配送")
+    monkeypatch.setenv("TOUSU_NOW", "2026-09-30T20:05:00")
+    code, lines, _ = tousu("process", _intake(form, received, "重要投诉", **where))
+    assert lines[0]["deadlines"]["investigation"] == "2026-10-01T20:00:00"          # 24 h, across the holiday
+    plan = dict(where, number="TS2026090001", completion="未办结", promised_date=datetime(2026, 10, 5),
+                result="补发，预计10月5日到")
+    monkeypatch.setenv("TOUSU_NOW", "2026-10-01T10:05:00")
+    code, _, text = tousu("process", _feedback(form, received, datetime(2026, 10, 1, 10), "重要", **plan),
+                          json_out=False)
+    assert "方案执行时限：2026-10-05 23:59:59 前" in text and "回访时限" not in text, text
+    monkeypatch.setenv("TOUSU_NOW", "2026-10-01T15:05:00")
+    code, lines, _ = tousu("process", _callback(form, "2026-10-01 15:00", "TS2026090001"))
+    assert code == 0 and lines[0]["deadlines"]["callback"] is None
+    monkeypatch.setenv("TOUSU_NOW", "2026-10-04T10:05:00")
+    tousu("process", _feedback(form, received, datetime(2026, 10, 4, 10), "重要", **dict(plan, completion="已办结")))
+    monkeypatch.setenv("TOUSU_NOW", "2026-10-08T09:00:00")
+    code, lines, _ = tousu("overdue", "--as-of", "2026-10-08 09:00")
+    assert lines[0]["overdue"] == []
