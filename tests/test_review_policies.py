@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 from test_sibling_policies import _intake
 
+from toolkit.errors import PolicyError
 from toolkit.policy import load_policy, shipped_policies
 
 
@@ -170,3 +171,29 @@ def test_004_a_plan_sets_no_second_callback_the_policy_does_not_have(tousu, form
     monkeypatch.setenv("TOUSU_NOW", "2026-10-08T09:00:00")
     code, lines, _ = tousu("overdue", "--as-of", "2026-10-08 09:00")
     assert lines[0]["overdue"] == []
+
+
+# ------------------------------------------------------------------ natural days in a working-day policy
+def _001_with_callback(tmp_path, limit):
+    path = tmp_path / "policy.toml"
+    text = shipped_policies()["001"].read_text(encoding="utf-8")
+    assert text.count('callback = "360h"') == 2
+    path.write_text(text.replace('callback = "360h"', f'callback = "{limit}"'), encoding="utf-8")
+    return path
+
+
+def test_natural_days_end_at_the_end_of_the_last_day_in_a_working_day_policy(tmp_path):
+    """001 篇二 5.4 2): "在回复客户处理意见后15天，客服主任应回访客户". 001 counts its other limits in working
+    days; an office reading these 15 as natural days to the end of day 15 (SPEC §5's reading of a day
+    limit) writes "15自然日". Reply Fri 09-25 16:00 -> 10-10 23:59:59 (the National Day holiday counts)."""
+    from toolkit.deadlines import DeadlineRules
+    rules = DeadlineRules(load_policy(_001_with_callback(tmp_path, "15自然日")))
+    assert rules.callback("客服部受理", "一般", datetime(2026, 9, 25, 16)) == datetime(2026, 10, 10, 23, 59, 59)
+    # 1 working day from the same Friday: Sat 09-26 and Sun 09-27 off -> Mon 09-28
+    assert rules.intake("客服部受理", "一般", datetime(2026, 9, 25, 16)).investigation == \
+        datetime(2026, 9, 28, 23, 59, 59)
+
+
+def test_a_limit_in_words_is_refused_naming_the_forms_that_work(tmp_path):
+    with pytest.raises(PolicyError, match="「deadlines.classes.客服部受理.重大.callback」取值无效：「15天」.*\"15自然日\""):
+        load_policy(_001_with_callback(tmp_path, "15天"))

@@ -39,8 +39,18 @@ STAGE_KEYS = {"name", "from", "met_by", "unit_owes", "recurring"}
 TIER_KEYS = {"name", "labels", "major", "escalate"}
 POLICIES = TEMPLATES / "policies"           # the shipped policies of other regulations (`tousu init --policy`)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(min|h|d)\s*$")
-# A 附件3 limit: days in the policy's calendar, a duration, or REQUIRED_DATE.
-Limit = int | timedelta | str
+_NATURAL_DAYS = re.compile(r"^\s*(\d+)\s*自然日\s*$")
+
+
+@dataclass(frozen=True)
+class NaturalDays:
+    """"15自然日": natural days whatever the policy's calendar (seed 001 counts its limits in working days
+    but its callback 15 days after the reply); like any day limit it ends at end_of_day of day N."""
+    days: int
+
+
+# A 附件3 limit: days in the policy's calendar, natural days, a duration, or REQUIRED_DATE.
+Limit = int | NaturalDays | timedelta | str
 
 
 def _fail(source: Path, dotted: str, message: str) -> PolicyError:
@@ -115,8 +125,9 @@ def _lookup(raw: dict[str, Any], path: tuple[str, ...]) -> Any:
 
 
 def parse_limit(value: object, where: str, source: Path = DEFAULT_POLICY) -> Limit | None:
-    """A 附件3 limit: int days, a duration string ("15min", "2h", "3d"), REQUIRED_DATE, or None for
-    NOT_APPLICABLE; anything else is a PolicyError naming the file and the key."""
+    """A 附件3 limit: int days (in the policy's calendar), "N自然日", a duration string ("15min", "2h",
+    "3d"), REQUIRED_DATE, or None for NOT_APPLICABLE; anything else is a PolicyError naming the file and
+    the key."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     if isinstance(value, str):
@@ -124,12 +135,15 @@ def parse_limit(value: object, where: str, source: Path = DEFAULT_POLICY) -> Lim
             return value
         if value == NOT_APPLICABLE:
             return None
+        natural = _NATURAL_DAYS.match(value)
+        if natural:
+            return NaturalDays(int(natural.group(1)))
         duration = parse_duration(value)
         if duration is not None:
             return int(duration.days) if duration == timedelta(days=duration.days) and value.strip()[-1] == "d" \
                 else duration
-    raise _fail(source, where, f"取值无效：「{value}」。应为天数（整数）、时长（如 \"30min\"、\"2h\"）、"
-                               f"\"{REQUIRED_DATE}\" 或 \"{NOT_APPLICABLE}\"。")
+    raise _fail(source, where, f"取值无效：「{value}」。应为天数（整数，按 calendar 计）、自然日（如 \"15自然日\"）、"
+                               f"时长（如 \"30min\"、\"2h\"）、\"{REQUIRED_DATE}\" 或 \"{NOT_APPLICABLE}\"。")
 
 
 def parse_duration(text: str) -> timedelta | None:
