@@ -100,6 +100,12 @@ def _written(workspace, old, new):
      '[[tiers]]\nlable = "较复杂"\nname = "较复杂"', "策略文件 {path} 中的键「tiers[2].lable」不存在"),
     ('name = "较复杂"', 'name = 3', "策略文件 {path} 中的键「tiers[2].name」应为投诉性质的名称（文字，不能为空）"),
     ('name = "较复杂"', 'name = ""', "策略文件 {path} 中的键「tiers[2].name」应为投诉性质的名称（文字，不能为空）"),
+    # a stage key misspelt in [stages]: the limit keyed by the right spelling is named, with the stages
+    ("[stages.onsite]", "[stages.onsit]", "策略文件 {path} 中的键「deadlines.classes.客服受理.紧急.onsite」不是 [stages] "
+     "中需要时限的环节（assess、transfer、onsit、plan、handling、progress、callback）"),
+    # a tier misspelt in the limits: named, not reported as the real tier missing
+    ('[deadlines.classes."客服受理"."较复杂"]', '[deadlines.classes."客服受理"."较复查"]',
+     "策略文件 {path} 中的键「deadlines.classes.客服受理.较复查」不是 [[tiers]] 中的投诉性质（紧急、重大、较复杂、简单）"),
     # one label meaning two tiers: an intake ticking it would be read as either
     ('labels = ["较复杂问题", "较复杂"]', 'labels = ["较复杂问题", "简单"]',
      "策略文件 {path} 中的键「tiers[3].labels」中的「简单」已是投诉性质「较复杂」的标签"),

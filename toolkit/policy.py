@@ -449,20 +449,22 @@ class _Parser:
         classes: dict[str, dict[str, dict[str, Limit | None]]] = {}
         for cls, table in self.raw["deadlines"]["classes"].items():
             classes[cls] = {}
+            extra_tiers = set(table) - {t.name for t in tiers} if isinstance(table, dict) else set()
+            if extra_tiers:                 # a misspelt tier first: else it reads as the real one missing
+                raise self.fail(f"deadlines.classes.{cls}.{sorted(extra_tiers)[0]}",
+                                f"不是 [[tiers]] 中的投诉性质（{'、'.join(t.name for t in tiers)}）。")
             for tier in tiers:
                 row = table.get(tier.name) if isinstance(table, dict) else None
                 classes[cls][tier.name] = {}
+                extra = set(row or ()) - set(limited)
+                if extra:                   # likewise a misspelt stage, in the limits or in [stages]
+                    raise self.fail(f"deadlines.classes.{cls}.{tier.name}.{sorted(extra)[0]}",
+                                    f"不是 [stages] 中需要时限的环节（{'、'.join(limited)}）；请核对两处的环节键拼写。")
                 for stage in limited:
                     where = f"deadlines.classes.{cls}.{tier.name}.{stage}"
                     if not isinstance(row, dict) or stage not in row:
                         raise PolicyError(f"策略文件 {self.source} 缺少键「{where}」。")
                     classes[cls][tier.name][stage] = parse_limit(row[stage], where, self.source)
-                extra = set(row or ()) - set(limited)
-                if extra:
-                    raise self.fail(f"{where.rsplit('.', 1)[0]}.{sorted(extra)[0]}", "不是 [stages] 中需要时限的环节。")
-            extra_tiers = set(table) - {t.name for t in tiers} if isinstance(table, dict) else set()
-            if extra_tiers:
-                raise self.fail(f"deadlines.classes.{cls}.{sorted(extra_tiers)[0]}", "不是 [[tiers]] 中的投诉性质。")
         return classes
 
     def deadlines(self, tiers: tuple[Tier, ...], stages: tuple[Stage, ...]) -> DeadlineSettings:
