@@ -203,3 +203,23 @@ def test_natural_days_end_at_the_end_of_the_last_day_in_a_working_day_policy(tmp
 def test_a_limit_in_words_is_refused_naming_the_forms_that_work(tmp_path):
     with pytest.raises(PolicyError, match="「deadlines.classes.客服部受理.重大.callback」取值无效：「15天」.*\"15自然日\""):
         load_policy(_001_with_callback(tmp_path, "15天"))
+
+
+# ------------------------------------------------------------------ the blank form prints the default's boxes
+@pytest.mark.parametrize("name, minor", [("001", "一般"), ("002", "一般"), ("003", "简单"), ("004", "普通")])
+def test_the_printed_non_major_box_is_never_read_as_major(tousu, intake, workspace, name, minor):
+    """The blank 受理记录单 prints 「重大投诉□ 非重大投诉□」 (the default policy's boxes). Under 003 and 004
+    「非重大投诉☑」 used to be read as 重大 (「重大投诉」 found inside it, the tick after it): every ordinary
+    complaint took the major limits and 3 points. Each shipped policy reads it as its ordinary tier."""
+    tousu("init", workspace, "--policy", name)
+    code, lines, _ = tousu("process", intake(severity="非重大"))
+    assert code == 0 and lines[0]["severity"] == minor
+    assert not [p for p in lines[0]["problems"] if p["field"] == "投诉类别"]
+
+
+def test_a_written_policy_without_the_printed_box_asks_instead_of_guessing_major(tousu, intake, workspace):
+    _written(workspace, '"一般投诉", "一般", "非重大投诉", "非重大"]', ']')
+    code, lines, _ = tousu("process", intake(severity="非重大"))
+    assert lines[0]["severity"] == "简单"                  # an intake naming no tier takes the last minor one
+    problem = next(p for p in lines[0]["problems"] if p["field"] == "投诉类别")
+    assert "不是策略中的投诉性质" in problem["message"] and "紧急、重大、较复杂、简单" in problem["message"]

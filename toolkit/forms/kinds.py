@@ -10,6 +10,7 @@ from ..numbering import NumberPattern
 from ..policy import REQUIRED_DATE
 from ..problems import defect, error
 from .values import (
+    SEVERITY_OPTIONS,
     Choice,
     ComplaintNumber,
     Date,
@@ -126,12 +127,17 @@ def not_in_future(key: str) -> Rule:
 # ------------------------------------------------------------------ 附件1 受理记录单
 def choose_tier(reading: "Reading", env: "Env") -> None:
     """投诉性质 as one of the policy's tiers, by its labels (ticked boxes or a chosen text); two ticked
-    are kept as a tuple for the kind's rule; anything else is a problem listing the policy's tiers."""
+    are kept as a tuple for the kind's rule; anything else is a problem listing the policy's tiers. The
+    blank forms print the default's boxes: a printed text no tier claims (「非重大投诉」 under a policy
+    without 非重大) is matched as itself, so a tier's shorter label inside it (「重大投诉」) is never
+    read as ticked."""
     fv = reading.fields["severity"]
     if fv.value is None:
         return
     options = tuple((tier.name, tier.labels) for tier in env.policy.tiers)
-    chosen = ticked_options(str(fv.value), options)
+    claimed = {label for _, labels in options for label in labels}
+    unclaimed = tuple(text for _, texts in SEVERITY_OPTIONS for text in texts if text not in claimed)
+    chosen = [tier for tier in ticked_options(str(fv.value), (*options, ("", unclaimed))) if tier]
     if chosen:
         fv.value = chosen[0] if len(chosen) == 1 else tuple(chosen)
         return
