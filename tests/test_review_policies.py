@@ -107,7 +107,7 @@ def _written(workspace, old, new):
     ('[deadlines.classes."客服受理"."较复杂"]', '[deadlines.classes."客服受理"."较复查"]',
      "策略文件 {path} 中的键「deadlines.classes.客服受理.较复查」不是 [[tiers]] 中的投诉性质（紧急、重大、较复杂、简单）"),
     # one label meaning two tiers: an intake ticking it would be read as either
-    ('labels = ["较复杂问题", "较复杂"]', 'labels = ["较复杂问题", "简单"]',
+    ('labels = ["较复杂问题", "较复杂", "较复杂投诉"]', 'labels = ["较复杂问题", "简单"]',
      "策略文件 {path} 中的键「tiers[3].labels」中的「简单」已是投诉性质「较复杂」的标签"),
 ])
 def test_a_mistake_in_a_written_policy_is_named_in_chinese(tousu, workspace, old, new, expected):
@@ -223,3 +223,16 @@ def test_a_written_policy_without_the_printed_box_asks_instead_of_guessing_major
     assert lines[0]["severity"] == "简单"                  # an intake naming no tier takes the last minor one
     problem = next(p for p in lines[0]["problems"] if p["field"] == "投诉类别")
     assert "不是策略中的投诉性质" in problem["message"] and "紧急、重大、较复杂、简单" in problem["message"]
+
+
+@pytest.mark.parametrize("typed, tier", [("较复杂投诉", "较复杂"), ("较复杂问题", "较复杂"), ("复杂投诉", "重大"),
+                                         ("简单问题", "简单"), ("紧急投诉", "紧急")])
+def test_003_a_typed_tier_is_not_read_as_the_tier_whose_label_hides_inside_it(tousu, form, workspace, monkeypatch,
+                                                                              typed, tier):
+    """003's 重大 tier has the label 「复杂投诉」, which hides inside 「较复杂投诉」 — what a clerk types for
+    a 较复杂 complaint."""
+    tousu("init", workspace, "--policy", "003")
+    monkeypatch.setenv("TOUSU_NOW", "2026-09-30T16:10:00")
+    code, lines, _ = tousu("process", _intake(form, datetime(2026, 9, 30, 16), typed, channel="电话",
+                                              unit="设施设备部", target="展品"))
+    assert code == 0 and lines[0]["severity"] == tier
