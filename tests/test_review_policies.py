@@ -106,6 +106,9 @@ def _written(workspace, old, new):
     # a tier misspelt in the limits: named, not reported as the real tier missing
     ('[deadlines.classes."客服受理"."较复杂"]', '[deadlines.classes."客服受理"."较复查"]',
      "策略文件 {path} 中的键「deadlines.classes.客服受理.较复查」不是 [[tiers]] 中的投诉性质（紧急、重大、较复杂、简单）"),
+    # a stage the unit owes that no form can meet: overdue and charged for ever
+    ('from = "stage:assess"', 'from = "stage:assess"\nunit_owes = true',
+     "策略文件 {path} 中的键「stages.transfer.met_by」缺失：承办单位须反馈的环节（unit_owes = true）"),
     # one label meaning two tiers: an intake ticking it would be read as either
     ('labels = ["较复杂问题", "较复杂", "较复杂投诉"]', 'labels = ["较复杂问题", "简单"]',
      "策略文件 {path} 中的键「tiers[3].labels」中的「简单」已是投诉性质「较复杂」的标签"),

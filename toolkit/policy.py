@@ -418,6 +418,11 @@ class _Parser:
         period = parse_duration(recurring) if isinstance(recurring, str) else None
         if recurring is not None and not period:
             raise self.fail(f"{where}.recurring", f"应为时长（如 \"24h\"），实为 {recurring!r}。")
+        if met_by is None and (owes or recurring is not None):
+            raise self.fail(f"{where}.met_by", "缺失：承办单位须反馈的环节（unit_owes = true）和定期环节"
+                                               "（recurring）须写明由哪种表单的哪个日期满足，如 "
+                                               "met_by = \"feedback.feedback_date\"；"
+                                               "否则它永远无法满足，每起都会超时。")
         split = tuple(met_by.split(".")) if met_by else None
         return Stage(key, table["name"], start, (split[0], split[1]) if split else None, owes, period)
 
