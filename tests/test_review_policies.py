@@ -239,3 +239,16 @@ def test_003_a_typed_tier_is_not_read_as_the_tier_whose_label_hides_inside_it(to
     code, lines, _ = tousu("process", _intake(form, datetime(2026, 9, 30, 16), typed, channel="电话",
                                               unit="设施设备部", target="展品"))
     assert code == 0 and lines[0]["severity"] == tier
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('[scoring]\nmajor_points = "3"\n', "键「scoring.major_points」取值类型不对：应为数字，实为「3」（文字）。"),
+    ('[units]\nnames = "客服部"\n', "键「units.names」取值类型不对：应为列表（如 [\"甲\", \"乙\"]），实为「客服部」（文字）。"),
+    ('[stages.investigation]\nname = "调查"\nunit_owes = "yes"\n', "键「stages.investigation.unit_owes」应为 true 或 false，实为「yes」。"),
+    ('[deadlines]\ncalendar = "workday"\n', "键「deadlines.calendar」只能是 \"natural\" 或 \"working\"，实为「workday」。"),
+])
+def test_a_wrong_value_is_described_in_chinese_not_in_python(tousu, workspace, text, expected):
+    workspace.mkdir(parents=True)
+    (workspace / "policy.toml").write_text(text, encoding="utf-8")
+    code, _, output = tousu("overdue", "--as-of", "2026-10-09 10:00", json_out=False)
+    assert code == 2 and expected in output, output

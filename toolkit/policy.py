@@ -8,6 +8,7 @@ start, the form date that meets it, whether the unit owes it, recurrence); the �
 per deadline class × tier × stage. A workspace file that declares its own [[tiers]] replaces the
 default's stages, deadline classes and channels (they are keyed by the default tiers); one that names its
 own [units] replaces the default's [unit_keywords]."""
+import json
 import re
 import tomllib
 from collections.abc import Mapping
@@ -51,6 +52,15 @@ class NaturalDays:
 
 # A 附件3 limit: days in the policy's calendar, natural days, a duration, or REQUIRED_DATE.
 Limit = int | NaturalDays | timedelta | str
+
+
+_KINDS = {bool: "true 或 false", int: "数字", float: "数字", str: "文字", list: "列表（如 [\"甲\", \"乙\"]）",
+          dict: "表"}                 # TOML value kinds as the office reads them
+
+
+def _shown(value: object) -> str:
+    """A policy value as the office wrote it in TOML (「文字」, true, ["甲", "乙"]), never a Python repr."""
+    return f"「{value}」" if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _fail(source: Path, dotted: str, message: str) -> PolicyError:
@@ -98,7 +108,8 @@ def _merge(default: dict[str, Any], override: dict[str, Any], source: Path,
         elif _open(path) or _same_kind(old, value):
             merged[key] = value
         else:
-            raise _fail(source, ".".join(here), f"取值类型不对：应为{type(old).__name__}，实为 {value!r}。")
+            raise _fail(source, ".".join(here), f"取值类型不对：应为{_KINDS.get(type(old), '其他类型')}，"
+                                                     f"实为{_shown(value)}（{_KINDS.get(type(value), '其他类型')}）。")
     return merged
 
 
@@ -374,7 +385,7 @@ class _Parser:
             flags = {key: table.get(key, False) for key in ("major", "escalate")}
             for key, flag in flags.items():
                 if not isinstance(flag, bool):
-                    raise self.fail(f"{where}.{key}", f"应为 true 或 false，实为「{flag}」。")
+                    raise self.fail(f"{where}.{key}", f"应为 true 或 false，实为{_shown(flag)}。")
             labels = tuple(dict.fromkeys((name, *self.texts(table.get("labels", [name]), f"{where}.labels"))))
             for label in labels:
                 if owner.setdefault(normalise(label), name) != name:
@@ -400,7 +411,7 @@ class _Parser:
         start = table.get("from", "received")
         if not isinstance(start, str) or not (start == "received" or start.startswith(("stage:", "event:"))):
             raise self.fail(f"{where}.from", f"应为 \"received\"、\"stage:<环节>\" 或 \"event:<事件>\"，"
-                                             f"实为 {start!r}。")
+                                             f"实为{_shown(start)}。")
         fixed = BUILTIN_STAGES.get(key)
         if (fixed and start != fixed) or (key in BUILTIN_STAGES and not fixed and start.startswith("event:")):
             allowed = f"\"{fixed}\"" if fixed else "\"received\" 或 \"stage:<环节>\""
@@ -410,14 +421,14 @@ class _Parser:
             met_by = met_by.replace(":", ".")
         elif met_by is not None and (not isinstance(met_by, str) or met_by.count(".") != 1):
             raise self.fail(f"{where}.met_by", f"应为 \"表单.日期字段\"（如 \"feedback.feedback_date\"），"
-                                               f"实为 {met_by!r}。")
+                                               f"实为{_shown(met_by)}。")
         owes = table.get("unit_owes", False)
         if not isinstance(owes, bool):
-            raise self.fail(f"{where}.unit_owes", f"应为 true 或 false，实为 {owes!r}。")
+            raise self.fail(f"{where}.unit_owes", f"应为 true 或 false，实为{_shown(owes)}。")
         recurring = table.get("recurring")
         period = parse_duration(recurring) if isinstance(recurring, str) else None
         if recurring is not None and not period:
-            raise self.fail(f"{where}.recurring", f"应为时长（如 \"24h\"），实为 {recurring!r}。")
+            raise self.fail(f"{where}.recurring", f"应为时长（如 \"24h\"），实为{_shown(recurring)}。")
         if met_by is None and (owes or recurring is not None):
             raise self.fail(f"{where}.met_by", "缺失：承办单位须反馈的环节（unit_owes = true）和定期环节"
                                                "（recurring）须写明由哪种表单的哪个日期满足，如 "
@@ -475,7 +486,7 @@ class _Parser:
     def deadlines(self, tiers: tuple[Tier, ...], stages: tuple[Stage, ...]) -> DeadlineSettings:
         raw = self.raw["deadlines"]
         if raw["calendar"] not in ("natural", "working"):
-            raise self.fail("deadlines.calendar", f"只能是 \"natural\" 或 \"working\"，实为 {raw['calendar']!r}。")
+            raise self.fail("deadlines.calendar", f"只能是 \"natural\" 或 \"working\"，实为{_shown(raw['calendar'])}。")
         classes = self.classes(tiers, stages)
         if raw["unknown_channel_class"] not in classes:
             raise self.fail("deadlines.unknown_channel_class", "不是已定义的时限类别。")
@@ -483,7 +494,7 @@ class _Parser:
         if fallback not in classes or any(limit == REQUIRED_DATE for row in classes[fallback].values()
                                           for limit in row.values()):
             raise self.fail("deadlines.fallback_class", f"应为以天数或时长计的时限类别（不能是按\"{REQUIRED_DATE}\"计的"
-                                                        f"类别），实为 {fallback!r}。")
+                                                        f"类别），实为{_shown(fallback)}。")
         try:
             end_of_day = time.fromisoformat(raw["end_of_day"])
         except ValueError:
