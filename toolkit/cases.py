@@ -10,7 +10,9 @@ Adopted readings (SPEC §5):
   a severity takes the 重大 limit counted from that moment, never later than what it already had; a
   stage opened afterwards (callback, appeal window, reopened handling) uses the severity of its start.
 - A plan-only feedback (未办结 + 承诺办结日期) meets 处理反馈 and opens 承诺办结 (end of the promised date),
-  met by the feedback that reports 已办结.
+  met by the feedback that reports 已办结 — unless the policy's 处理反馈 is `met_by = "event:handled"` (seed
+  003: 处理完毕, and no 承诺办结): then only the result meets it. The second callback (seed 6.1) is due
+  only where the policy gives the callback a limit.
 - An approved extension is filed when its form arrives (the form has no date of its own); it replaces
   the deadlines of the unit's stages that are still open and had not passed at that moment, never
   moving one earlier. A stage already overdue stays late.
@@ -275,8 +277,10 @@ class _Replay:
         self._schedule("callback", handled, self._due_from("callback"))
 
     def _second_callback(self) -> None:
-        """Seed 6.1: the callback after a plan is due one natural day after the promised date."""
-        if self.policy.stage("callback"):
+        """Seed 6.1: the callback after a plan is due one natural day after the promised date — when the
+        policy gives the callback a limit at all (seed 004 writes none: no second deadline either)."""
+        promised = self.deadlines.promise
+        if promised and self.rules.limit(self.channel_class, self.severity_at(promised), "callback") is not None:
             self._fix("callback", self.deadlines.second_callback)
         self.met.pop("callback", None)
 
@@ -357,8 +361,10 @@ class _Replay:
             self.events["judged"] = arrived
             self.deadlines.appeal = self.rules.appeal(self.channel_class, self.severity_at(arrived), arrived)
         first = "handling" not in self.met
-        self._meet("handling", fed_back)            # a plan on time meets 处理反馈 as well (附件1 说明2)
-        if values.get("completion") != "已办结":
+        handling = self.policy.stage("handling")
+        if values.get("completion") == "已办结" or not (handling and handling.met_by == ("event", "handled")):
+            self._meet("handling", fed_back)        # a plan on time meets 处理反馈 as well (附件1 说明2), unless
+        if values.get("completion") != "已办结":     # the policy's 处理反馈 is met by the result alone (003)
             promised = _date(values.get("promised_date"))
             if first and promised:                   # a new plan opens 承诺办结
                 if self.policy.stage("promise"):

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from .calendar import WorkCalendar
-from .policy import REQUIRED_DATE, Limit, Policy, load_policy
+from .policy import REQUIRED_DATE, Limit, NaturalDays, Policy, load_policy
 
 _DEFAULT = load_policy()
 # The default policy's stage names and the stages the unit owes there (templates/policy.toml).
@@ -131,6 +131,8 @@ class DeadlineRules:
             return datetime.combine(required, self.policy.end_of_day)
         if isinstance(limit, timedelta):
             return start + limit
+        if isinstance(limit, NaturalDays):
+            return datetime.combine(start.date() + timedelta(days=limit.days), self.policy.end_of_day)
         return datetime.combine(self.calendar.add_days(start.date(), limit), self.policy.end_of_day)
 
     def due(self, channel_class: str, tier: str, stage: str, start: datetime,

@@ -8,6 +8,7 @@ start, the form date that meets it, whether the unit owes it, recurrence); the �
 per deadline class × tier × stage. A workspace file that declares its own [[tiers]] replaces the
 default's stages, deadline classes and channels (they are keyed by the default tiers); one that names its
 own [units] replaces the default's [unit_keywords]."""
+import json
 import re
 import tomllib
 from collections.abc import Mapping
@@ -37,11 +38,30 @@ OPEN_TABLES = {("deadlines", "classes"), ("channels",), ("unit_keywords",), ("ch
 RESETS = {("tiers",): (("stages",), ("deadlines", "classes"), ("channels",)),
           ("units", "names"): (("unit_keywords",),)}
 STAGE_KEYS = {"name", "from", "met_by", "unit_owes", "recurring"}
-TIER_KEYS = {"name", "labels", "major"}
+TIER_KEYS = {"name", "labels", "major", "escalate"}
 POLICIES = TEMPLATES / "policies"           # the shipped policies of other regulations (`tousu init --policy`)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(min|h|d)\s*$")
-# A 附件3 limit: days in the policy's calendar, a duration, or REQUIRED_DATE.
-Limit = int | timedelta | str
+_NATURAL_DAYS = re.compile(r"^\s*(\d+)\s*自然日\s*$")
+
+
+@dataclass(frozen=True)
+class NaturalDays:
+    """"15自然日": natural days whatever the policy's calendar (seed 001 counts its limits in working days
+    but its callback 15 days after the reply); like any day limit it ends at end_of_day of day N."""
+    days: int
+
+
+# A 附件3 limit: days in the policy's calendar, natural days, a duration, or REQUIRED_DATE.
+Limit = int | NaturalDays | timedelta | str
+
+
+_KINDS = {bool: "true 或 false", int: "数字", float: "数字", str: "文字", list: "列表（如 [\"甲\", \"乙\"]）",
+          dict: "表"}                 # TOML value kinds as the office reads them
+
+
+def _shown(value: object) -> str:
+    """A policy value as the office wrote it in TOML (「文字」, true, ["甲", "乙"]), never a Python repr."""
+    return f"「{value}」" if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _fail(source: Path, dotted: str, message: str) -> PolicyError:
@@ -89,7 +109,8 @@ def _merge(default: dict[str, Any], override: dict[str, Any], source: Path,
         elif _open(path) or _same_kind(old, value):
             merged[key] = value
         else:
-            raise _fail(source, ".".join(here), f"取值类型不对：应为{type(old).__name__}，实为 {value!r}。")
+            raise _fail(source, ".".join(here), f"取值类型不对：应为{_KINDS.get(type(old), '其他类型')}，"
+                                                     f"实为{_shown(value)}（{_KINDS.get(type(value), '其他类型')}）。")
     return merged
 
 
@@ -115,24 +136,26 @@ def _lookup(raw: dict[str, Any], path: tuple[str, ...]) -> Any:
     return raw
 
 
-def parse_limit(value: object, where: str) -> Limit | None:
-    """A 附件3 limit: int days, a duration string ("15min", "2h", "3d"), REQUIRED_DATE, or None for
-    NOT_APPLICABLE."""
-    if isinstance(value, bool):
-        raise PolicyError(f"策略键「{where}」取值无效：{value!r}")
-    if isinstance(value, int) and value >= 0:
+def parse_limit(value: object, where: str, source: Path = DEFAULT_POLICY) -> Limit | None:
+    """A 附件3 limit: int days (in the policy's calendar), "N自然日", a duration string ("15min", "2h",
+    "3d"), REQUIRED_DATE, or None for NOT_APPLICABLE; anything else is a PolicyError naming the file and
+    the key."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     if isinstance(value, str):
         if value == REQUIRED_DATE:
             return value
         if value == NOT_APPLICABLE:
             return None
+        natural = _NATURAL_DAYS.match(value)
+        if natural:
+            return NaturalDays(int(natural.group(1)))
         duration = parse_duration(value)
         if duration is not None:
             return int(duration.days) if duration == timedelta(days=duration.days) and value.strip()[-1] == "d" \
                 else duration
-    raise PolicyError(f"策略键「{where}」取值无效：{value!r}。应为天数（整数）、时长（如 \"30min\"、"
-                      f"\"2h\"）、\"{REQUIRED_DATE}\" 或 \"{NOT_APPLICABLE}\"。")
+    raise _fail(source, where, f"取值无效：「{value}」。应为天数（整数，按 calendar 计）、自然日（如 \"15自然日\"）、"
+                               f"时长（如 \"30min\"、\"2h\"）、\"{REQUIRED_DATE}\" 或 \"{NOT_APPLICABLE}\"。")
 
 
 def parse_duration(text: str) -> timedelta | None:
@@ -150,6 +173,7 @@ class Tier:
     name: str                           # 投诉性质 as the clerk reads it (重大, 紧急, 一般 …)
     labels: tuple[str, ...]             # texts the intake may tick or choose that mean this tier
     major: bool                         # counts as 重大 for scoring and rules 8/9
+    escalate: bool = False              # the major tier rules 8/9 and a ticked 重大情形 raise a case to
 
 
 @dataclass(frozen=True)
@@ -260,8 +284,10 @@ class Policy:
 
     @property
     def major_tier(self) -> str:
-        """The tier a case takes when it becomes major (rules 8/9, a ticked 重大情形): the first major one."""
-        return next(tier.name for tier in self.tiers if tier.major)
+        """The tier a case takes when it becomes major (rules 8/9, a ticked 重大情形, an appeal ruled 重大): the
+        one marked `escalate = true`, else the first major one (a policy that lists 紧急 before 重大 marks
+        重大: a repeat complaint is not an emergency)."""
+        return next((t.name for t in self.tiers if t.escalate), next(t.name for t in self.tiers if t.major))
 
     @property
     def minor_tier(self) -> str:
@@ -346,20 +372,35 @@ class _Parser:
             raise self.fail(dotted, f"应为 \"YYYY-MM-DD\" 形式的日期列表：{exc}") from exc
 
     def tiers(self) -> tuple[Tier, ...]:
-        tiers = []
+        from .forms.labels import normalise
+        tiers: list[Tier] = []
+        owner: dict[str, str] = {}          # normalised label -> the tier it already names
         for index, table in enumerate(self.raw["tiers"]):
             where = f"tiers[{index}]"
-            if not isinstance(table, dict) or set(table) - TIER_KEYS or not isinstance(table.get("name"), str):
-                raise self.fail(where, f"应为含 name（文字）、labels（文字列表）、major（true/false）的表，"
-                                       f"实为 {table!r}。")
-            major = table.get("major", False)
-            if not isinstance(major, bool):
-                raise self.fail(f"{where}.major", f"应为 true 或 false，实为 {major!r}。")
-            labels = self.texts(table.get("labels", [table["name"]]), f"{where}.labels")
-            tiers.append(Tier(table["name"], tuple(dict.fromkeys((table["name"], *labels))), major))
+            if not isinstance(table, dict):
+                raise self.fail(where, "应为 [[tiers]] 表，含 name（文字）、labels（文字列表）、major（true/false）。")
+            unknown = set(table) - TIER_KEYS
+            if unknown:
+                raise self.fail(f"{where}.{sorted(unknown)[0]}",
+                                f"不存在。投诉性质可用的键：{'、'.join(sorted(TIER_KEYS))}。")
+            name = table.get("name")
+            if not isinstance(name, str) or not name.strip():
+                raise self.fail(f"{where}.name", "应为投诉性质的名称（文字，不能为空），如 name = \"重大\"。")
+            flags = {key: table.get(key, False) for key in ("major", "escalate")}
+            for key, flag in flags.items():
+                if not isinstance(flag, bool):
+                    raise self.fail(f"{where}.{key}", f"应为 true 或 false，实为{_shown(flag)}。")
+            labels = tuple(dict.fromkeys((name, *self.texts(table.get("labels", [name]), f"{where}.labels"))))
+            for label in labels:
+                if owner.setdefault(normalise(label), name) != name:
+                    raise self.fail(f"{where}.labels", f"中的「{label}」已是投诉性质「{owner[normalise(label)]}」的标签"
+                                                       f"（或名称）；同一标签只能指一个投诉性质。")
+            tiers.append(Tier(name, labels, flags["major"], flags["escalate"]))
         names = [tier.name for tier in tiers]
         if len(set(names)) != len(names) or not any(t.major for t in tiers) or all(t.major for t in tiers):
             raise self.fail("tiers", "应列出名称互不相同的投诉性质，其中至少一个 major = true、一个 major = false。")
+        if sum(t.escalate for t in tiers) > 1 or any(t.escalate and not t.major for t in tiers):
+            raise self.fail("tiers", "中 escalate = true 只能标在一个 major = true 的投诉性质上。")
         return tuple(tiers)
 
     def stage(self, key: str, table: object) -> Stage:
@@ -374,7 +415,7 @@ class _Parser:
         start = table.get("from", "received")
         if not isinstance(start, str) or not (start == "received" or start.startswith(("stage:", "event:"))):
             raise self.fail(f"{where}.from", f"应为 \"received\"、\"stage:<环节>\" 或 \"event:<事件>\"，"
-                                             f"实为 {start!r}。")
+                                             f"实为{_shown(start)}。")
         fixed = BUILTIN_STAGES.get(key)
         if (fixed and start != fixed) or (key in BUILTIN_STAGES and not fixed and start.startswith("event:")):
             allowed = f"\"{fixed}\"" if fixed else "\"received\" 或 \"stage:<环节>\""
@@ -384,14 +425,19 @@ class _Parser:
             met_by = met_by.replace(":", ".")
         elif met_by is not None and (not isinstance(met_by, str) or met_by.count(".") != 1):
             raise self.fail(f"{where}.met_by", f"应为 \"表单.日期字段\"（如 \"feedback.feedback_date\"），"
-                                               f"实为 {met_by!r}。")
+                                               f"实为{_shown(met_by)}。")
         owes = table.get("unit_owes", False)
         if not isinstance(owes, bool):
-            raise self.fail(f"{where}.unit_owes", f"应为 true 或 false，实为 {owes!r}。")
+            raise self.fail(f"{where}.unit_owes", f"应为 true 或 false，实为{_shown(owes)}。")
         recurring = table.get("recurring")
         period = parse_duration(recurring) if isinstance(recurring, str) else None
         if recurring is not None and not period:
-            raise self.fail(f"{where}.recurring", f"应为时长（如 \"24h\"），实为 {recurring!r}。")
+            raise self.fail(f"{where}.recurring", f"应为时长（如 \"24h\"），实为{_shown(recurring)}。")
+        if met_by is None and (owes or recurring is not None):
+            raise self.fail(f"{where}.met_by", "缺失：承办单位须反馈的环节（unit_owes = true）和定期环节"
+                                               "（recurring）须写明由哪种表单的哪个日期满足，如 "
+                                               "met_by = \"feedback.feedback_date\"；"
+                                               "否则它永远无法满足，每起都会超时。")
         split = tuple(met_by.split(".")) if met_by else None
         return Stage(key, table["name"], start, (split[0], split[1]) if split else None, owes, period)
 
@@ -423,26 +469,28 @@ class _Parser:
         classes: dict[str, dict[str, dict[str, Limit | None]]] = {}
         for cls, table in self.raw["deadlines"]["classes"].items():
             classes[cls] = {}
+            extra_tiers = set(table) - {t.name for t in tiers} if isinstance(table, dict) else set()
+            if extra_tiers:                 # a misspelt tier first: else it reads as the real one missing
+                raise self.fail(f"deadlines.classes.{cls}.{sorted(extra_tiers)[0]}",
+                                f"不是 [[tiers]] 中的投诉性质（{'、'.join(t.name for t in tiers)}）。")
             for tier in tiers:
                 row = table.get(tier.name) if isinstance(table, dict) else None
                 classes[cls][tier.name] = {}
+                extra = set(row or ()) - set(limited)
+                if extra:                   # likewise a misspelt stage, in the limits or in [stages]
+                    raise self.fail(f"deadlines.classes.{cls}.{tier.name}.{sorted(extra)[0]}",
+                                    f"不是 [stages] 中需要时限的环节（{'、'.join(limited)}）；请核对两处的环节键拼写。")
                 for stage in limited:
                     where = f"deadlines.classes.{cls}.{tier.name}.{stage}"
                     if not isinstance(row, dict) or stage not in row:
                         raise PolicyError(f"策略文件 {self.source} 缺少键「{where}」。")
-                    classes[cls][tier.name][stage] = parse_limit(row[stage], where)
-                extra = set(row or ()) - set(limited)
-                if extra:
-                    raise self.fail(f"{where.rsplit('.', 1)[0]}.{sorted(extra)[0]}", "不是 [stages] 中需要时限的环节。")
-            extra_tiers = set(table) - {t.name for t in tiers} if isinstance(table, dict) else set()
-            if extra_tiers:
-                raise self.fail(f"deadlines.classes.{cls}.{sorted(extra_tiers)[0]}", "不是 [[tiers]] 中的投诉性质。")
+                    classes[cls][tier.name][stage] = parse_limit(row[stage], where, self.source)
         return classes
 
     def deadlines(self, tiers: tuple[Tier, ...], stages: tuple[Stage, ...]) -> DeadlineSettings:
         raw = self.raw["deadlines"]
         if raw["calendar"] not in ("natural", "working"):
-            raise self.fail("deadlines.calendar", f"只能是 \"natural\" 或 \"working\"，实为 {raw['calendar']!r}。")
+            raise self.fail("deadlines.calendar", f"只能是 \"natural\" 或 \"working\"，实为{_shown(raw['calendar'])}。")
         classes = self.classes(tiers, stages)
         if raw["unknown_channel_class"] not in classes:
             raise self.fail("deadlines.unknown_channel_class", "不是已定义的时限类别。")
@@ -450,7 +498,7 @@ class _Parser:
         if fallback not in classes or any(limit == REQUIRED_DATE for row in classes[fallback].values()
                                           for limit in row.values()):
             raise self.fail("deadlines.fallback_class", f"应为以天数或时长计的时限类别（不能是按\"{REQUIRED_DATE}\"计的"
-                                                        f"类别），实为 {fallback!r}。")
+                                                        f"类别），实为{_shown(fallback)}。")
         try:
             end_of_day = time.fromisoformat(raw["end_of_day"])
         except ValueError:

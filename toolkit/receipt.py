@@ -60,7 +60,7 @@ class Receipt:
         for stage, due in self.deadlines.to_json([*self.stage_names, *self.deadlines.extra]).items():
             if due:
                 lines.append(f"{self.stage_names.get(stage, stage)}时限：{due.replace('T', ' ')} 前")
-        if self.deadlines.promise:
+        if self.deadlines.promise and self.deadlines.callback:     # a policy without a callback limit has none
             lines.append(f"第二次回访时限：{self.deadlines.second_callback:%Y-%m-%d %H:%M:%S} 前（办法6.1）")
         if self.archived:
             lines.append(f"归档位置：{self.archived}")

@@ -81,8 +81,9 @@ class DueResult(Result):
         lines = [f"渠道类别：{self.channel_class}；投诉性质：{self.severity}；受理时间：{self.received:%Y-%m-%d %H:%M}"]
         if self.fallback_class:
             lines.append(f"提示：未给出要求办结日期（--required-date），已按「{self.fallback_class}」时限计算。")
+        in_order = dict.fromkeys([*self.names, *self.deadlines.extra])     # the policy's order of stages
         return lines + [f"{self.names.get(stage, stage)}时限：{_shown(value)} 前"
-                        for stage, value in self.deadlines.to_json().items() if value]
+                        for stage, value in self.deadlines.to_json(in_order).items() if value]
 
 
 @dataclass

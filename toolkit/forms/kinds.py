@@ -10,6 +10,7 @@ from ..numbering import NumberPattern
 from ..policy import REQUIRED_DATE
 from ..problems import defect, error
 from .values import (
+    SEVERITY_OPTIONS,
     Choice,
     ComplaintNumber,
     Date,
@@ -126,12 +127,17 @@ def not_in_future(key: str) -> Rule:
 # ------------------------------------------------------------------ 附件1 受理记录单
 def choose_tier(reading: "Reading", env: "Env") -> None:
     """投诉性质 as one of the policy's tiers, by its labels (ticked boxes or a chosen text); two ticked
-    are kept as a tuple for the kind's rule; anything else is a problem listing the policy's tiers."""
+    are kept as a tuple for the kind's rule; anything else is a problem listing the policy's tiers. The
+    blank forms print the default's boxes: a printed text no tier claims (「非重大投诉」 under a policy
+    without 非重大) is matched as itself, so a tier's shorter label inside it (「重大投诉」) is never
+    read as ticked."""
     fv = reading.fields["severity"]
     if fv.value is None:
         return
     options = tuple((tier.name, tier.labels) for tier in env.policy.tiers)
-    chosen = ticked_options(str(fv.value), options)
+    claimed = {label for _, labels in options for label in labels}
+    unclaimed = tuple(text for _, texts in SEVERITY_OPTIONS for text in texts if text not in claimed)
+    chosen = [tier for tier in ticked_options(str(fv.value), (*options, ("", unclaimed))) if tier]
     if chosen:
         fv.value = chosen[0] if len(chosen) == 1 else tuple(chosen)
         return
@@ -141,19 +147,21 @@ def choose_tier(reading: "Reading", env: "Env") -> None:
     fv.value = None
 
 
-def _both_ticked(reading: "Reading", env: "Env", message: str) -> None:
-    """Two tiers ticked: the first major one of them (or the first), with a defect."""
+def _both_ticked(reading: "Reading", env: "Env", joiner: str, kept: str) -> None:
+    """Two tiers ticked: the first major one of them (or the first), with a defect naming the one kept
+    (「A{joiner}B…同时勾选，已按{chosen}{kept}处理」)."""
     fv = reading.fields["severity"]
     if isinstance(fv.value, tuple):
-        reading.add(defect(fv.spec.label, fv.where, message))
-        fv.value = next((tier for tier in fv.value if env.policy.is_major(tier)), fv.value[0])
+        chosen = next((tier for tier in fv.value if env.policy.is_major(tier)), fv.value[0])
+        reading.add(defect(fv.spec.label, fv.where, f"{joiner.join(fv.value)}{kept}同时勾选，已按{chosen}{kept}处理，"
+                                                    f"请只勾选一项。"))
+        fv.value = chosen
 
 
 def _intake_severity(reading: "Reading", env: "Env") -> None:
     fv = reading.fields["severity"]
     rules = reading.value("major_rules")
-    _both_ticked(reading, env, f"{'投诉与'.join(fv.value) if isinstance(fv.value, tuple) else ''}投诉同时勾选，"
-                               f"已按{env.policy.major_tier}投诉处理，请只勾选一项。")
+    _both_ticked(reading, env, "投诉与", "投诉")
     if rules and not env.policy.is_major(fv.value):
         which = "、".join(map(str, rules))
         reading.add(defect(fv.spec.label, fv.where,
@@ -245,9 +253,7 @@ def _feedback_completion(reading: "Reading", env: "Env") -> None:
 
 
 def _feedback_severity(reading: "Reading", env: "Env") -> None:
-    fv = reading.fields["severity"]
-    _both_ticked(reading, env, f"{'与'.join(fv.value) if isinstance(fv.value, tuple) else ''}同时勾选，"
-                               f"已按{env.policy.major_tier}处理，请只勾选一项。")
+    _both_ticked(reading, env, "与", "")
 
 
 def _unit(key: str, label: str, aliases: tuple[str, ...] = ()) -> FieldSpec:

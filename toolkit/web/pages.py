@@ -135,7 +135,8 @@ def case_detail(reader: Reader, user: User, case: dict, now: datetime) -> dict:
             "labels": LABELS["intake"], "stage_names": reader.policy.stage_names}
 
 
-OUTCOMES = {"met": "按时", "late": "超时", "open": "未到期", "overdue": "已超时未反馈"}
+OUTCOMES = {"met": "按时", "late": "超时", "open": "未到期", "overdue": "已超时未反馈",
+            "passed": "已过时限（无表单记录，不督办）"}
 
 
 def _stages(reader: Reader, state: dict, forms: list[dict], now: datetime) -> list[dict]:
@@ -150,8 +151,8 @@ def _stages(reader: Reader, state: dict, forms: list[dict], now: datetime) -> li
         if not due:
             continue
         due_at, met = datetime.fromisoformat(due), state["met"].get(stage)
-        outcome = ("late" if stage in state["late"] else "met") if met else \
-            ("overdue" if due_at < now and stage in supervised else "open")
+        outcome = ("late" if stage in state["late"] else "met") if met else "open" if due_at >= now else \
+            "overdue" if stage in supervised else "passed"
         marks.append({"stage": stage, "name": name, "due": due_at, "met": datetime.fromisoformat(met) if met else None,
                       "outcome": outcome, "outcome_name": OUTCOMES[outcome], "extended": due_at in extended})
     return marks
