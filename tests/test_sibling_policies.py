@@ -400,3 +400,28 @@ def test_the_web_view_follows_the_policys_tiers_and_stages(tousu, form, workspac
                for tier in ("紧急", "重大", "较复杂", "简单"))
     detail = client.get("/cases/TS2026110001").text
     assert "进展反馈" in detail and "处理方案沟通" in detail
+
+
+def test_the_ledger_has_a_deadline_column_per_timed_stage_of_the_policy(tousu, form, workspace, monkeypatch):
+    """Under 003 the 台帐 names 003's stages: 初步评估/转办/到达现场/处理方案沟通/处理反馈/进展反馈/回访 时限,
+    filled from the case; 是否超时 follows 003's supervised stages (the plan missed by 12:00)."""
+    import openpyxl
+
+    from toolkit.batch import refresh_ledgers
+    from toolkit.ledger import ANNEX_COLUMNS, ledger_path
+    tousu("init", workspace, "--policy", "003")
+    monkeypatch.setenv("TOUSU_NOW", "2026-11-16T09:10:00")
+    tousu("process", _intake(form, datetime(2026, 11, 16, 9), "重大复杂", channel="电话", unit="设施设备部",
+                             target="展品"))
+    ws = Workspace.open(workspace)
+    refresh_ledgers(ws, {2026}, datetime(2026, 11, 16, 12, 0))
+    sheet = openpyxl.load_workbook(ledger_path(ws, 2026))["11月"]
+    header = [c.value for c in sheet[2]]
+    assert header == [*ANNEX_COLUMNS, "受理渠道", "投诉性质", "投诉类别", "重大依据", "初步评估时限", "转办时限",
+                      "到达现场时限", "处理方案沟通时限", "处理反馈时限", "进展反馈时限", "回访时限",
+                      "状态", "是否超时", "回访评价", "考核扣分"]
+    row = dict(zip(header, [c.value for c in sheet[3]], strict=True))
+    assert (row["初步评估时限"], row["处理方案沟通时限"], row["进展反馈时限"]) == (
+        datetime(2026, 11, 16, 9, 15), datetime(2026, 11, 16, 11, 45), datetime(2026, 11, 17, 9, 45))
+    assert row["到达现场时限"] is None and row["投诉性质"] == "重大" and row["是否超时"] == "是"
+    ws.close()

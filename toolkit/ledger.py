@@ -38,9 +38,9 @@ from openpyxl.compat import safe_string
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
-from .deadlines import UNIT_STAGES
 from .files import write_atomically
 from .period import month_bounds
+from .policy import Policy, load_policy
 from .scoring import case_points, late_stages, score_month
 from .sheets import (
     FORMULA_PREFIXES,
@@ -54,9 +54,24 @@ from .sheets import (
 
 ANNEX_COLUMNS = ["序号", "投诉编号", "投诉时间", "投诉内容", "投诉地址/投诉人", "联系电话", "处理意见与结果",
                  "责任部门", "处理时间"]
-TOOLKIT_COLUMNS = ["受理渠道", "投诉性质", "投诉类别", "重大依据", "调查反馈时限", "处理反馈时限", "回访时限",
-                   "状态", "是否超时", "回访评价", "考核扣分"]
-COLUMNS = ANNEX_COLUMNS + TOOLKIT_COLUMNS
+CASE_COLUMNS = ["受理渠道", "投诉性质", "投诉类别", "重大依据"]   # then a 时限 column per timed stage
+STATE_COLUMNS = ["状态", "是否超时", "回访评价", "考核扣分"]
+
+
+def timed_stages(policy: Policy) -> list[str]:
+    """The stages the policy's table gives a limit (a window aside): one 「…时限」 column each, in the
+    policy's order (seed 000: 调查反馈, 处理反馈, 回访)."""
+    limited = {key for tiers in policy.deadlines.classes.values() for limits in tiers.values()
+               for key, limit in limits.items() if limit is not None}
+    return [stage.key for stage in policy.stages if stage.key in limited and not stage.window]
+
+
+def ledger_columns(policy: Policy) -> list[str]:
+    return [*ANNEX_COLUMNS, *CASE_COLUMNS, *(f"{policy.stage_name(key)}时限" for key in timed_stages(policy)),
+            *STATE_COLUMNS]
+
+
+COLUMNS = ledger_columns(load_policy())        # the default policy's
 # The printed annex columns: 905 pt of widths on the 784 pt of a landscape A4 page -> printed at ~87%.
 WIDTHS = {"序号": 6, "投诉编号": 14, "投诉时间": 17, "投诉内容": 32, "投诉地址/投诉人": 20, "联系电话": 14,
           "处理意见与结果": 32, "责任部门": 14, "处理时间": 17}
@@ -81,10 +96,10 @@ def _moment(value):
     return datetime.fromisoformat(value) if value else None
 
 
-def open_due(state: dict, now: datetime) -> str | None:
-    """The earliest deadline of a unit stage still open and not yet passed at `now`: when it passes, the
-    case's 是否超时 / 考核扣分 change."""
-    due = [state["deadlines"][s] for s in UNIT_STAGES
+def open_due(state: dict, now: datetime, stages: tuple[str, ...]) -> str | None:
+    """The earliest deadline of a unit stage (`stages`) still open and not yet passed at `now`: when it
+    passes, the case's 是否超时 / 考核扣分 change."""
+    due = [state["deadlines"][s] for s in stages
            if state["deadlines"].get(s) and not state["met"].get(s) and _moment(state["deadlines"][s]) >= now]
     return min(due, default=None)
 
@@ -93,7 +108,7 @@ def month_rows(journal, policy, month: str, now: datetime) -> tuple[list, str | 
     """The month's rows, and the earliest open deadline still to pass among its cases."""
     received = journal.cases_received(*month_bounds(month))
     points = case_points(score_month(journal, policy, month, now, received))
-    rows, due = [], None
+    rows, due, timed = [], None, timed_stages(policy)
     for index, case in enumerate(received, start=1):
         facts, state, number = case["facts"], case["state"], case["number"]
         feedback = journal.latest_facts(number, "feedback")
@@ -103,10 +118,10 @@ def month_rows(journal, policy, month: str, now: datetime) -> tuple[list, str | 
         rows.append([index, number, _moment(facts["received_at"]), facts.get("content"), who, facts.get("phone"),
                      feedback.get("result"), state.get("unit"), _moment(state["met"].get("handling")),
                      facts.get("channel"), severity, state.get("responsibility"), "；".join(state["major_reasons"]),
-                     _moment(deadlines.get("investigation")), _moment(deadlines.get("handling")),
-                     _moment(deadlines.get("callback")), state["status"],
-                     "是" if late_stages(state, now) else "否", state.get("evaluation"), points.get(number, 0)])
-        due = min(filter(None, (due, open_due(state, now))), default=None)
+                     *(_moment(deadlines.get(stage)) for stage in timed), state["status"],
+                     "是" if late_stages(state, now, policy.unit_stages) else "否", state.get("evaluation"),
+                     points.get(number, 0)])
+        due = min(filter(None, (due, open_due(state, now, policy.unit_stages))), default=None)
     return rows, due
 
 
@@ -117,6 +132,7 @@ class Written:
     event: dict | None                  # the journal's newest event then (EVENT_KINDS)
     written_at: str
     months: dict                        # "YYYY-MM" -> {"numbers": " N1 N2 … ", "due": ISO or None}
+    columns: list | None = None         # the header then (a policy with other stages changes it)
 
     @classmethod
     def read(cls, ws, year: int):
@@ -153,7 +169,8 @@ def _events_since(journal, mark: dict | None) -> list | None:
 def changed_months(ws, year: int, written: Written | None, now: datetime, journal=None) -> set[str] | None:
     """The months of `year` whose rows may differ from the workbook's; None: render the whole year."""
     journal = journal or ws.journal
-    if written is None or written.written_at > now.isoformat() or _digest(ledger_path(ws, year)) != written.sha256:
+    if written is None or written.written_at > now.isoformat() or _digest(ledger_path(ws, year)) != written.sha256 \
+            or written.columns != ledger_columns(ws.policy):
         return None
     events = _events_since(journal, written.event)
     if events is None or any(e["kind"] == "rebuilt" for e in events):
@@ -273,7 +290,7 @@ def _rows_xml(rows: list, widths: list, styles: dict, first: int, keep: bool) ->
     """The data rows of a month as sheet XML (sheets.write_table's cells, boxed and wrapped, each row
     as tall as its longest text), written here rather than through openpyxl's cell objects: a month of
     4,000 cases in 0.2 s instead of 2.5 s, and from ROWS for the cases whose row did not change."""
-    letters = [get_column_letter(col) for col in range(1, len(COLUMNS) + 1)]
+    letters = [get_column_letter(col) for col in range(1, len(rows[0]) + 1)] if rows else []
     layout = (tuple(widths), tuple(sorted(styles.items())))
     out = []
     for r, values in enumerate(rows, start=first):
@@ -283,7 +300,7 @@ def _rows_xml(rows: list, widths: list, styles: dict, first: int, keep: bool) ->
     return "".join(out)
 
 
-def _render(year: int, months: list, keep: bool) -> tuple[bytes, dict]:
+def _render(year: int, months: list, keep: bool, columns: list[str]) -> tuple[bytes, dict]:
     """The workbook as openpyxl writes it, every month with its title, header, widths and print settings
     but no data rows; and {sheet name: the data rows' XML} for the months rendered now (the carried ones
     are replaced by their old parts)."""
@@ -295,24 +312,26 @@ def _render(year: int, months: list, keep: bool) -> tuple[bytes, dict]:
         sheet = book.create_sheet(month.title)
         last = month.count + 2
         if month.rows is not None:
-            write_table(sheet, COLUMNS, [], WIDTHS, title=f"投诉信息管理台帐 {year}年{month.month:02d}月",
+            write_table(sheet, columns, [], WIDTHS, title=f"投诉信息管理台帐 {year}年{month.month:02d}月",
                         printed=len(ANNEX_COLUMNS))
             sheet.delete_rows(3)                # the empty cell freezing the panes made below the header
-            bodies[month.title] = _rows_xml(month.rows, _column_widths(sheet, COLUMNS, month.rows, WIDTHS), styles, 3,
+            bodies[month.title] = _rows_xml(month.rows, _column_widths(sheet, columns, month.rows, WIDTHS), styles, 3,
                                             keep)
         sheet.print_title_rows = "1:2"
         sheet.print_area = f"A1:{get_column_letter(len(ANNEX_COLUMNS))}{last}"
-        sheet.auto_filter.ref = f"A2:{get_column_letter(len(COLUMNS))}{max(last, 3)}"
+        sheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{max(last, 3)}"
     if not months:
-        write_table(book.create_sheet("说明"), COLUMNS, [])
+        write_table(book.create_sheet("说明"), columns, [])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue(), bodies
 
 
-def _with_rows(part: bytes, rows: str, count: int) -> bytes:
+def _with_rows(part: bytes, rows: str, count: int, width: int) -> bytes:
     """A month's sheet part as openpyxl wrote it (title and header) with its data rows put in."""
-    part = re.sub(rb'<dimension ref="[A-Z0-9:]+"/>', f'<dimension ref="A1:T{count + 2}"/>'.encode(), part, count=1)
+    last = get_column_letter(width)
+    part = re.sub(rb'<dimension ref="[A-Z0-9:]+"/>', f'<dimension ref="A1:{last}{count + 2}"/>'.encode(), part,
+                  count=1)
     head, tail = part.split(b"</sheetData>", 1)
     assert b'<row r="3"' not in head
     return head + rows.encode("utf-8") + b"</sheetData>" + tail
@@ -375,8 +394,8 @@ class _Package:
         target.write(self.data)
 
 
-def _assemble(year: int, months: list, old: Path | None) -> bytes | None:
-    fresh_bytes, bodies = _render(year, months, keep=old is not None)
+def _assemble(year: int, months: list, old: Path | None, columns: list[str]) -> bytes | None:
+    fresh_bytes, bodies = _render(year, months, old is not None, columns)
     fresh = zipfile.ZipFile(io.BytesIO(fresh_bytes))
     carried = _carried_parts(old, fresh, months) if any(m.rows is None for m in months) else {}
     if carried is None:
@@ -389,7 +408,7 @@ def _assemble(year: int, months: list, old: Path | None) -> bytes | None:
             if info.filename in carried:
                 _write_raw(package, info.filename, *carried[info.filename])
             elif info.filename in rendered:
-                package.writestr(info, _with_rows(fresh.read(info.filename), *rendered[info.filename]))
+                package.writestr(info, _with_rows(fresh.read(info.filename), *rendered[info.filename], len(columns)))
             else:
                 package.writestr(info, fresh.read(info.filename))
     return out.getvalue()
@@ -413,12 +432,13 @@ def write_ledger(ws, year: int, now: datetime) -> Path:
         months = [m for m in months if m.count]
         if changed is None:
             ROWS.rows.clear()
-        data = _assemble(year, months, None if changed is None else target)
+        data = _assemble(year, months, None if changed is None else target, ledger_columns(ws.policy))
         changed = None                                  # the old parts could not be carried: render all
     save_atomically(_Package(data), target)
     latest = ws.journal.events(EVENT_KINDS, 1)
     Written(hashlib.sha256(data).hexdigest(), latest[0] if latest else None, now.isoformat(),
-            {f"{year:04d}-{m.month:02d}": {"numbers": m.numbers, "due": m.due} for m in months}).write(ws, year)
+            {f"{year:04d}-{m.month:02d}": {"numbers": m.numbers, "due": m.due} for m in months},
+            ledger_columns(ws.policy)).write(ws, year)
     return target
 
 
