@@ -186,8 +186,8 @@ def test_004_a_plan_sets_no_second_callback_the_policy_does_not_have(tousu, form
 def _001_with_callback(tmp_path, limit):
     path = tmp_path / "policy.toml"
     text = shipped_policies()["001"].read_text(encoding="utf-8")
-    assert text.count('callback = "360h"') == 2
-    path.write_text(text.replace('callback = "360h"', f'callback = "{limit}"'), encoding="utf-8")
+    assert text.count('callback = "15自然日"') == 2
+    path.write_text(text.replace('callback = "15自然日"', f'callback = "{limit}"'), encoding="utf-8")
     return path
 
 

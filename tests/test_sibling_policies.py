@@ -79,9 +79,9 @@ def test_001_a_make_up_saturday_counts():
 
 
 def test_001_the_callback_is_fifteen_natural_days_after_the_reply():
-    # 001 篇二 5.4 2): 回复后 15 天 = 360 h from the moment of the reply, whatever the calendar
+    # 001 篇二 5.4 2): 回复后 15 天 = 15 natural days, to the end of day 15 (day 0: the reply), whatever the calendar
     rules = DeadlineRules(policy("001"))
-    assert rules.callback("客服部受理", "一般", datetime(2026, 9, 30, 22, 30)) == datetime(2026, 10, 15, 22, 30)
+    assert rules.callback("客服部受理", "一般", datetime(2026, 9, 30, 22, 30)) == datetime(2026, 10, 15, 23, 59, 59)
 
 
 # ------------------------------------------------------------------ 002 燃气客服: four working-day stages
@@ -222,7 +222,7 @@ def test_001_lifecycle(tousu, form, workspace, monkeypatch):
                                      "callback": None, "appeal": None}
     code, lines, _ = tousu("process", _feedback(form, received, datetime(2026, 11, 21, 8, 30), "一般",
                                                 channel="投诉电话", unit="客户服务部", target="客服人员态度"))
-    assert code == 0 and lines[0]["deadlines"]["callback"] == "2026-12-06T08:30:00"     # 360 h after the reply
+    assert code == 0 and lines[0]["deadlines"]["callback"] == "2026-12-06T23:59:59"     # day 15 after the reply
     code, lines, text = tousu("process", _callback(form, "2026-11-21 08:50"), json_out=False)
     assert code == 0 and "展开调查时限：2026-11-23 23:59:59 前" in text and "满意回复时限：2026-11-24 23:59:59 前" in text
     ws = Workspace.open(workspace)

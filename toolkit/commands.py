@@ -5,10 +5,11 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+from . import group
 from .batch import process_batch, rebuild_all
 from .clock import Clock
 from .deadlines import DeadlineRules
-from .errors import BadArgument
+from .errors import BadArgument, ConfigError
 from .forms.values import ValueIssue, parse_datetime
 from .notices import find_overdue, issue_notices, listing_warnings
 from .paths import SAMPLES
@@ -16,8 +17,11 @@ from .policy import REQUIRED_DATE, Policy, adopt_policy
 from .process import check as check_file
 from .report import write_report, write_score_sheet
 from .results import (
+    DbInitResult,
     DemoResult,
     DueResult,
+    GroupReportResult,
+    GroupScoreResult,
     InitResult,
     OverdueResult,
     RebuildResult,
@@ -120,3 +124,31 @@ def demo(ws: Workspace, clock: Clock) -> DemoResult:
     code = Watcher(ws, clock, settle=0.2).run(once=True)
     places = {"归档": ws.archive, "退回": ws.rejected, "回执": ws.receipts, "台帐": ws.ledger}
     return DemoResult(workspace_status(ws, clock.now()), code, places)
+
+
+def db_init(ws: Workspace) -> DbInitResult:
+    """Create the office's tables on the journal server (nothing when they exist), then check the journal
+    against the archive."""
+    from .journal_pg import PgStore  # psycopg is loaded only for a server journal
+    store = ws.journal_store
+    if not isinstance(store, PgStore):
+        raise ConfigError("未设置日志数据库：请在策略 [journal] url 或环境变量 TOUSU_JOURNAL 中设置 postgresql://…")
+    journal = store.open()
+    try:
+        created = bool(store.init(journal))
+        offices = [code for code, _ in store.offices(journal)]
+    finally:
+        journal.close()
+    with ws.locked():                   # the office's journal agrees with its archive from now on
+        pass
+    return DbInitResult(store.location, ws.office, store.schema, created, offices)
+
+
+def group_report(ws: Workspace, month: str, clock: Clock) -> GroupReportResult:
+    path, figures = group.group_report(ws, month, clock.now())
+    return GroupReportResult(month, ws.relative(path), figures)
+
+
+def group_score(ws: Workspace, month: str, clock: Clock) -> GroupScoreResult:
+    path, scores = group.group_scores(ws, month, clock.now())
+    return GroupScoreResult(month, ws.relative(path), scores)

@@ -231,3 +231,56 @@ class DemoResult(StatusResult):
     def lines(self) -> list[str]:
         where = "；".join(f"{name}：{path}" for name, path in self.places.items())
         return [f"\n今日受理 {self.info['today']['accepted']} 份，拒收 {self.info['today']['refused']} 份。{where}"]
+
+
+@dataclass
+class GroupReportResult(Result):
+    """`tousu report --group`: every office's 服务月报 figures and their sum (group.group_report)."""
+    month: str
+    path: str
+    figures: Json                   # {"offices": {code: line}, "total": line}
+
+    def to_json(self) -> Json:
+        return {"month": self.month, "report": self.path, **self.figures}
+
+    def lines(self) -> list[str]:
+        from .group import office_name
+        lines = [f"集团服务月报已生成：{self.path}"]
+        for code, line in [*self.figures["offices"].items(), (None, self.figures["total"])]:
+            rates = "，".join(f"{name} {r['numerator']}/{r['denominator']}" for name, r in line["rates"].items())
+            lines.append(f"  {'集团合计' if code is None else office_name(code)}：受理 {line['cases']} 件，"
+                         f"重复 {line['repeat']} 件，未办结 {line['open']} 件；{rates}")
+        return lines
+
+
+@dataclass
+class GroupScoreResult(Result):
+    """`tousu score --group`: every office's §7 scores and the group's total per unit (group.group_scores)."""
+    month: str
+    path: str
+    scores: Json                    # {"offices": {code: [unit scores]}, "total": {unit: points}}
+
+    def to_json(self) -> Json:
+        return {"month": self.month, "report": self.path, **self.scores}
+
+    def lines(self) -> list[str]:
+        return [f"集团考核扣分（明细表：{self.path}）",
+                *(f"  {unit}：集团合计扣 {points:g} 分" for unit, points in self.scores["total"].items())]
+
+
+@dataclass
+class DbInitResult(Result):
+    """`tousu db init`: the office's tables on the journal server."""
+    server: str
+    office: str
+    schema: str
+    created: bool
+    offices: list[str]
+
+    def to_json(self) -> Json:
+        return {"server": self.server, "office": self.office, "schema": self.schema, "offices": self.offices}
+
+    def lines(self) -> list[str]:
+        from .group import office_name
+        return [f"日志数据库已就绪：{self.server}；本单位的表在 {self.schema}{'（新建）' if self.created else ''}；"
+                f"数据库中的单位：{'、'.join(map(office_name, self.offices))}"]
