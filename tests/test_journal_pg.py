@@ -183,7 +183,7 @@ def test_while_the_server_is_down_the_watcher_waits_and_loses_nothing(tmp_path, 
             assert not (root / "archive/2026/11/TSSM2026110002").exists()
             assert list((root / "rejected").iterdir()) == []
             server.start()
-            _wait_for(lambda: (root / "archive/2026/11/TSSM2026110002").is_dir(), 60)
+            _wait_for(lambda: (root / "archive/2026/11/TSSM2026110002").is_dir() and watcher.environment is None, 60)
         finally:
             watcher.stop()
             thread.join(timeout=60)
@@ -211,7 +211,7 @@ def test_a_watcher_started_while_the_server_is_down_waits_for_it(tmp_path, monke
             assert thread.is_alive() and watcher.environment and "日志数据库" in watcher.environment
             assert (root / "inbox/first.xlsx").exists() or list((root / ".tousu-claims").iterdir())
             server.start()
-            _wait_for(lambda: (root / "archive/2026/11/TSSM2026110001").is_dir(), 60)
+            _wait_for(lambda: (root / "archive/2026/11/TSSM2026110001").is_dir() and watcher.environment is None, 60)
         finally:
             watcher.stop()
             thread.join(timeout=60)
