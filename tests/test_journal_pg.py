@@ -228,6 +228,15 @@ def _wait_for(condition, seconds: float = 30) -> None:
         time.sleep(0.1)
 
 
+def _readme_roles(server) -> tuple[str, str]:
+    """Run README's role set-up on `server`; the URLs of the admin and of office SM's role."""
+    import psycopg
+    with psycopg.connect(server.url(), autocommit=True) as db:
+        for statement in _readme_sql("CREATE ROLE tousu_admin LOGIN;"):
+            db.execute(statement.replace("PASSWORD '…'", ""))
+    return server.url("tousu", "tousu_admin"), server.url("tousu", "tousu_sm")
+
+
 def _readme_sql(start: str) -> list[str]:
     """The SQL block of README's group section that begins with `start`, as statements."""
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
@@ -243,10 +252,7 @@ def test_the_readme_roles_give_each_office_its_own_journal_only(tmp_path, monkey
     monkeypatch.delenv("TOUSU_JOURNAL", raising=False)
     server = own_server()
     try:
-        with psycopg.connect(server.url(), autocommit=True) as db:
-            for statement in _readme_sql("CREATE ROLE tousu_admin LOGIN;"):
-                db.execute(statement.replace("PASSWORD '…'", ""))
-        admin, sm_role = server.url("tousu", "tousu_admin"), server.url("tousu", "tousu_sm")
+        admin, sm_role = _readme_roles(server)
         sm, ly = office(tmp_path / "三明", "SM", sm_role), office(tmp_path / "龙岩", "LY", admin)
         monkeypatch.setenv("TOUSU_JOURNAL", admin)
         assert cli(sm, "db", "init")[0] == 0 and cli(ly, "db", "init")[0] == 0
@@ -327,10 +333,7 @@ def test_the_readme_group_scope_grants_let_an_office_update_another(tmp_path, mo
     monkeypatch.delenv("TOUSU_JOURNAL", raising=False)
     server = own_server()
     try:
-        with psycopg.connect(server.url(), autocommit=True) as db:
-            for statement in _readme_sql("CREATE ROLE tousu_admin LOGIN;"):
-                db.execute(statement.replace("PASSWORD '…'", ""))
-        admin, sm_role = server.url("tousu", "tousu_admin"), server.url("tousu", "tousu_sm")
+        admin, sm_role = _readme_roles(server)
         scope = '[classification]\nscope = "group"\n\n'
         sm, ly = office(tmp_path / "三明", "SM", sm_role, scope), office(tmp_path / "龙岩", "LY", admin, scope)
         monkeypatch.setenv("TOUSU_JOURNAL", admin)

@@ -10,12 +10,11 @@ from conftest import INTAKE_VALUES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pg import database
-from test_rebuild_property import CLOCK, STEP, _form, _issued
+from test_rebuild_property import CLOCK, STEP, walk
 
 from toolkit.forms.build import build
 from toolkit.forms.kinds import INTAKE
 from toolkit.process import process
-from toolkit.rebuild import rebuild_journal
 from toolkit.workspace import Workspace
 
 OFFICES = count(1)
@@ -45,21 +44,6 @@ def test_each_office_rebuilds_to_itself_and_leaves_the_others_alone(steps, serve
     monkeypatch.delenv("TOUSU_JOURNAL", raising=False)
     url, witness, before = server_and_witness
     ws = _office(tmp_path_factory.mktemp("ws") / "ws", url, f"P{next(OFFICES)}")
-    seen: list = []
-    for step in steps:
-        if step[0] == "rebuild":
-            before_rebuild = _issued(ws)
-            rebuild_journal(ws)
-            assert _issued(ws) == before_rebuild
-            continue
-        process(_form(step), ws, CLOCK, "property")
-        numbers = _issued(ws)
-        assert numbers[: len(seen)] == seen[: len(numbers)] and len(numbers) >= len(seen)
-        seen = numbers
-    live = ws.journal.snapshot()
-    rebuild_journal(ws)
-    once = ws.journal.snapshot()
-    rebuild_journal(ws)
-    assert live == once == ws.journal.snapshot()
+    walk(ws, steps)
     assert witness.journal.snapshot() == before
     ws.close()

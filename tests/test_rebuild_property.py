@@ -56,6 +56,13 @@ def _issued(ws) -> list:
 @given(steps=st.lists(STEP, min_size=1, max_size=10))
 def test_live_state_equals_rebuild_equals_rebuild_of_rebuild(steps, tmp_path_factory):
     ws = Workspace.open(tmp_path_factory.mktemp("ws"))
+    walk(ws, steps)
+    ws.close()
+
+
+def walk(ws, steps) -> None:
+    """Run the steps on `ws`: numbers never go back (a rebuild included), and at the end the live journal
+    equals its rebuild and the rebuild of that."""
     seen: list = []
     for step in steps:
         if step[0] == "rebuild":
@@ -72,4 +79,3 @@ def test_live_state_equals_rebuild_equals_rebuild_of_rebuild(steps, tmp_path_fac
     once = ws.journal.snapshot()
     rebuild_journal(ws)
     assert live == once == ws.journal.snapshot()
-    ws.close()
