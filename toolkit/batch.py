@@ -93,8 +93,9 @@ def process_batch(ws, paths: list[Path], clock: Clock = Clock(), submitted_by: s
     return receipts, refresh_ledgers(ws, [], clock.now())
 
 
-def rebuild_all(ws, clock: Clock = Clock()):
-    """`tousu ledger rebuild`: the journal from the archive, then every year's ledger."""
-    result = rebuild_journal(ws)
+def rebuild_all(ws, clock: Clock = Clock(), reread: bool = False):
+    """`tousu ledger rebuild`: the journal from the archive (every form read again with `reread`), then
+    every year's ledger."""
+    result = rebuild_journal(ws, reread)
     mark_pending(ws, ws.journal.years())
     return result, refresh_ledgers(ws, [], clock.now())

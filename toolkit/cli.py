@@ -198,16 +198,18 @@ def ledger():
 
 
 @ledger.command("rebuild")
+@click.option("--reread", is_flag=True, help="按当前程序重新读取每份归档表单（程序修正读取问题后使用），并更新其记录。")
 @workspace_option
 @json_option
-def ledger_rebuild(workspace, as_json):
+def ledger_rebuild(reread, workspace, as_json):
     """只凭 archive/ 重建日志与全部台帐（删除 .tousu/ 或 ledger/ 后也可恢复）。
 
+    表单的内容取自归档记录（.meta.json），不重新读取表单；--reread 则按当前程序重读每份表单。
     无法读取的归档记录会被跳过并列出（退出码 1），不会中断重建。
 
     例：tousu ledger rebuild -w 投诉共享
     """
-    _show(commands.rebuild(_open(workspace), Clock.from_env()), as_json)
+    _show(commands.rebuild(_open(workspace), Clock.from_env(), reread), as_json)
 
 
 @main.command()

@@ -81,9 +81,10 @@ def due(policy: Policy, channel: str, tier: str, received: str, required_date: s
                      policy.stage_names)
 
 
-def rebuild(ws: Workspace, clock: Clock) -> RebuildResult:
-    result, messages = rebuild_all(ws, clock)
-    return RebuildResult(result, sorted(p.name for p in ws.ledger.glob("投诉管理台帐-*.xlsx")), messages)
+def rebuild(ws: Workspace, clock: Clock, reread: bool = False) -> RebuildResult:
+    result, messages = rebuild_all(ws, clock, reread)
+    return RebuildResult(result, sorted(p.name for p in ws.ledger.glob("投诉管理台帐-*.xlsx")),
+                         [*result.notes, *messages])
 
 
 def verify(ws: Workspace, clock: Clock) -> VerifyResult:

@@ -8,7 +8,7 @@ rebuilds the journal first when it is missing, damaged, of another schema, or be
 import os
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from .cases import derive
 from .classify import reclassify_all
 from .clock import local_now
 from .counters import Counters, read_counters, write_counters
+from .files import write_atomically
 from .forms.labels import normalise
 from .intake import customer_key
 from .journal import DAMAGED, Journal, JournalUnusable
@@ -32,6 +33,7 @@ class Rebuilt:
     files: int = 0
     refusals: int = 0
     skipped: list = field(default_factory=list)       # [(path relative to the workspace, reason)]
+    notes: list = field(default_factory=list)         # what a re-read (--reread) could not take from a form
 
 
 # What open_current rebuilt on the way into a lock, by journal path, for rebuild_journal taking that
@@ -40,14 +42,16 @@ _REBUILT: dict[str, Rebuilt] = {}
 READERS = 8        # threads reading case folders: with a cold page cache the time is the disk's latency
 
 
-def read_archive(ws, skipped: list) -> list:
+def read_archive(ws, skipped: list, reread: list | None = None) -> list:
     """[(record, relative path)] of every readable sidecar and refusal record, in arrival order. The
     case folders are listed and their sidecars read by READERS threads at once (the reads wait on the
-    disk, not on Python): with 50,000 cases out of the page cache, seconds instead of tens of seconds."""
+    disk, not on Python): with 50,000 cases out of the page cache, seconds instead of tens of seconds.
+    `reread` (a list for its notes): read each archived form again with today's reader (_reread)."""
     folders = [Path(case.path) for case in case_folders(ws.archive)]
     found = []
     with ThreadPoolExecutor(READERS) as pool:
-        for records, problems in pool.map(lambda folder: _read_case_folder(ws, folder), folders, chunksize=64):
+        for records, problems in pool.map(lambda folder: _read_case_folder(ws, folder, reread), folders,
+                                          chunksize=64):
             found += records
             skipped += problems
     for path in refusal_records(ws.archive):
@@ -58,7 +62,7 @@ def read_archive(ws, skipped: list) -> list:
     return sorted(found, key=lambda item: (item[0].order, item[0].arrived_at, getattr(item[0], "version", 0)))
 
 
-def _read_case_folder(ws, folder: Path) -> tuple[list, list]:
+def _read_case_folder(ws, folder: Path, reread: list | None = None) -> tuple[list, list]:
     """([(record, relative form path)], [(relative sidecar path, reason)]) for one case folder."""
     with os.scandir(folder) as entries:
         names = {e.name for e in entries}
@@ -78,8 +82,27 @@ def _read_case_folder(ws, folder: Path) -> tuple[list, list]:
         if record.number != folder.name or not form.startswith(f"{record.number}-"):
             skipped.append((where, f"记录中的编号「{record.number}」与所在案卷「{folder.name}」不符，未采用"))
             continue
+        if reread is not None:
+            record = _reread(ws, folder / form, folder / name, record, reread)
         found.append((record, f"{base}/{form}"))
     return found, skipped
+
+
+def _reread(ws, form: Path, sidecar: Path, record: Provenance, notes: list) -> Provenance:
+    """`ledger rebuild --reread`: the archived form read again by today's reader (after a reader fix), as
+    it was read on arrival; its values and defects replace the sidecar's, which is rewritten so that the
+    archive stays the truth. A form today's reader refuses keeps what the sidecar holds, with a note."""
+    from .process import Env, examine  # process files through the archive: imported when asked
+    examined = examine(form, Env(record.arrived_at, ws.policy))
+    if examined.assessment is None or examined.assessment.kind != record.form:
+        why = "；".join(p.message for p in examined.refusal.problems) if examined.refusal else "表单类别不同"
+        notes.append(f"{ws.relative(form)}：按当前程序重读未通过（{why}），沿用归档记录中的内容。")
+        return record
+    assessment = examined.assessment
+    fresh = replace(record, fields=assessment.facts, problems=list(assessment.problems))
+    if fresh != record:
+        write_atomically(sidecar, fresh.dumps())
+    return fresh
 
 
 def _replay(journal: Journal, ws, entries: list, result: Rebuilt) -> list:
@@ -108,11 +131,12 @@ def _replay(journal: Journal, ws, entries: list, result: Rebuilt) -> list:
     return list(dict.fromkeys(numbers))
 
 
-def build_journal(ws, store, keep_counters: bool = True) -> Rebuilt:
+def build_journal(ws, store, keep_counters: bool = True, reread: bool = False) -> Rebuilt:
     """Write a journal derived from the archive alone into `store` (a JournalStore; what it held is
-    replaced); with `keep_counters`, the archive's counters are raised to what the archive holds."""
+    replaced); with `keep_counters`, the archive's counters are raised to what the archive holds; with
+    `reread`, every archived form is read again (_reread)."""
     result = Rebuilt()
-    entries = read_archive(ws, result.skipped)
+    entries = read_archive(ws, result.skipped, result.notes if reread else None)
     fresh = store.fresh()
     try:
         with fresh.transaction():
@@ -136,15 +160,15 @@ def build_journal(ws, store, keep_counters: bool = True) -> Rebuilt:
     return result
 
 
-def rebuild_journal(ws) -> Rebuilt:
+def rebuild_journal(ws, reread: bool = False) -> Rebuilt:
     """`tousu ledger rebuild`: under the workspace lock, replace the journal by one built beside it from
     the archive; every other process picks the new file up before its next change."""
     _REBUILT.pop(str(ws.journal_path), None)
     with ws.locked() as journal:
         result = _REBUILT.pop(str(ws.journal_path), None)
-        if result is None:                  # taking the lock did not already rebuild it (no journal yet)
+        if result is None or reread:        # taking the lock did not already rebuild it (no journal yet)
             journal.close()
-            result = rebuild_journal_at(ws, ws.journal_store)
+            result = rebuild_journal_at(ws, ws.journal_store, reread)
             ws.reopen_writer(_writer(ws, ws.journal_store))
     return result
 
@@ -198,6 +222,6 @@ def open_current(ws) -> Journal:
     return _writer(ws, store)
 
 
-def rebuild_journal_at(ws, store) -> Rebuilt:
+def rebuild_journal_at(ws, store, reread: bool = False) -> Rebuilt:
     """Build the journal from the archive and make it the store's. Only while no writable connection is open."""
-    return store.replace(lambda target: build_journal(ws, target))
+    return store.replace(lambda target: build_journal(ws, target, reread=reread))
