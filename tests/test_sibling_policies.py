@@ -425,3 +425,9 @@ def test_the_ledger_has_a_deadline_column_per_timed_stage_of_the_policy(tousu, f
         datetime(2026, 11, 16, 9, 15), datetime(2026, 11, 16, 11, 45), datetime(2026, 11, 17, 9, 45))
     assert row["到达现场时限"] is None and row["投诉性质"] == "重大" and row["是否超时"] == "是"
     ws.close()
+
+
+def test_an_unknown_policy_name_creates_nothing_and_lists_the_shipped_ones(tousu, workspace):
+    code, _, output = tousu("init", workspace, "--policy", "005", json_out=False)
+    assert code == 2 and "没有名为「005」的制度策略；可选：001、002、003、004" in output
+    assert not workspace.exists() and "'" not in output

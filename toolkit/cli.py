@@ -137,8 +137,9 @@ def main():
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--policy", "policy_name", default=None, type=click.Choice(sorted(shipped_policies())),
-              help="按其他制度的策略建立工作区（templates/policies/ 中的编号，如 003）；不给则用默认策略。")
+@click.option("--policy", "policy_name", default=None,
+              help=f"按其他制度的策略建立工作区（templates/policies/ 中的编号：{'、'.join(shipped_policies())}）；"
+                   f"不给则用默认策略。")
 @json_option
 def init(directory, policy_name, as_json):
     """创建工作区目录结构（inbox、archive、rejected 等）。

@@ -13,7 +13,7 @@ from .errors import BadArgument, ConfigError
 from .forms.values import ValueIssue, parse_datetime
 from .notices import find_overdue, issue_notices, listing_warnings
 from .paths import SAMPLES
-from .policy import REQUIRED_DATE, Policy, adopt_policy
+from .policy import REQUIRED_DATE, Policy, adopt_policy, shipped_policy
 from .process import check as check_file
 from .report import write_report, write_score_sheet
 from .results import (
@@ -51,6 +51,8 @@ def moment(text: str | None, clock: Clock, what: str = "时间") -> datetime:
 
 def init(directory: Path, policy_name: str | None = None) -> InitResult:
     """Create the workspace; with `policy_name`, start it under a shipped policy (templates/policies/)."""
+    if policy_name:
+        shipped_policy(policy_name)             # an unknown name creates nothing
     ws = Workspace.open(directory)
     if policy_name:
         adopt_policy(ws.root, policy_name)

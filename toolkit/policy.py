@@ -568,14 +568,19 @@ def shipped_policies() -> dict[str, Path]:
     return {path.stem: path for path in sorted(POLICIES.glob("*.toml"))}
 
 
+def shipped_policy(name: str) -> Path:
+    """The file of a shipped policy; a name that is none of them is a PolicyError listing them."""
+    shipped = shipped_policies()
+    if name not in shipped:
+        raise PolicyError(f"没有名为「{name}」的制度策略；可选：{'、'.join(shipped)}（见 templates/policies/）。")
+    return shipped[name]
+
+
 def adopt_policy(root: Path, name: str) -> Path:
     """Start the workspace at `root` with a shipped policy: its file becomes root/policy.toml. A workspace
     that already has another policy.toml keeps it (PolicyError: the office's own edits are never lost)."""
     from .files import write_atomically
-    shipped = shipped_policies()
-    if name not in shipped:
-        raise PolicyError(f"没有名为「{name}」的制度策略；可选：{'、'.join(shipped)}（见 templates/policies/）。")
-    text, target = shipped[name].read_bytes(), root / "policy.toml"
+    text, target = shipped_policy(name).read_bytes(), root / "policy.toml"
     if target.exists() and target.read_bytes() != text:
         raise PolicyError(f"工作区已有策略文件 {target}，未覆盖。要改用制度 {name}，请先备份并删除该文件后重试。")
     write_atomically(target, text)
