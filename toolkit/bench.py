@@ -289,7 +289,17 @@ def main(argv=None) -> None:
                         help="also the large rebuild again with the page cache dropped (Linux, root)")
     parser.add_argument("--gap", type=float, default=1.0, help="seconds between two drops of the stream")
     parser.add_argument("--only-year", action="store_true", help="only the --year-cases figures")
-    args = parser.parse_args(argv)
+    parser.add_argument("--web", action="store_true",
+                        help="only the web view: p95 per page (toolkit.bench_web; its options follow)")
+    parser.add_argument("--group", action="store_true",
+                        help="only the group journal on PostgreSQL (toolkit.bench_group; its options follow)")
+    args, rest = parser.parse_known_args(argv)
+    if args.web or args.group:
+        from . import bench_group, bench_web
+        (bench_web if args.web else bench_group).main(rest)
+        return
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.hostile:
         with tempfile.TemporaryDirectory() as temp:
             print_table(hostile_rows(Path(temp)))

@@ -25,9 +25,10 @@ from .workspace import Workspace
 TARGET_MS = 200
 
 
-def pages(cases: int, requests: int) -> dict[str, list[str]]:
-    """{page: the URLs asked for it}; the case pages spread over the archive's numbers."""
-    numbers = [f"TS2026{m:02d}{s:04d}" for m, s in ((1 + i % 12, 1 + i // 12 % 100) for i in range(requests))]
+def pages(root: Path, cases: int, requests: int) -> dict[str, list[str]]:
+    """{page: the URLs asked for it}; the case pages spread evenly over the archive's numbers."""
+    archived = sorted(folder.name for folder in root.glob("archive/[0-9]*/*/*") if folder.is_dir())
+    numbers = [archived[i * len(archived) // requests] for i in range(requests)]
     phone = intake_values(cases // 2)["phone"]
     return {"今日": ["/today"] * requests,
             "今日 第50页": ["/today?page=50"] * requests,
@@ -68,7 +69,7 @@ def measure(root: Path, cases: int, requests: int) -> list[tuple]:
         first = {name: timed(port, url) for name, url in (("今日", "/today"), ("案件", "/cases"),
                                                           ("月度", "/month?month=2026-11"))}
         rows = [("page", "requests", "p50", "p95", "max", f"target p95 < {TARGET_MS} ms")]
-        for name, urls in pages(cases, requests).items():
+        for name, urls in pages(root, cases, requests).items():
             seconds = [timed(port, url) for url in urls]
             p95 = percentile(seconds, 95) * 1000
             rows.append((name, len(seconds), f"{percentile(seconds, 50) * 1000:.0f} ms", f"{p95:.0f} ms",
