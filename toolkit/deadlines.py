@@ -13,10 +13,10 @@ from typing import Any
 from .calendar import WorkCalendar
 from .policy import REQUIRED_DATE, Limit, NaturalDays, Policy, load_policy
 
-_DEFAULT = load_policy()
-# The default policy's stage names and the stages the unit owes there (templates/policy.toml).
-STAGE_NAMES = _DEFAULT.stage_names
-UNIT_STAGES = _DEFAULT.unit_stages
+DEFAULT = load_policy()           # templates/policy.toml, parsed once for every module that needs it
+# The default policy's stage names and the stages the unit owes there.
+STAGE_NAMES = DEFAULT.stage_names
+UNIT_STAGES = DEFAULT.unit_stages
 # The keys of the "deadlines" object of SPEC §10 (receipts, `tousu due`), before the policy's own stages.
 SPEC_STAGES = ("investigation", "handling", "callback", "appeal")
 SECOND_CALLBACK = timedelta(days=1)  # seed 6.1: 承诺办结时限后 1 个自然日内第二次回访

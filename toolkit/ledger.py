@@ -38,9 +38,10 @@ from openpyxl.compat import safe_string
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
+from .deadlines import DEFAULT
 from .files import write_atomically
 from .period import month_bounds
-from .policy import Policy, load_policy
+from .policy import Policy
 from .scoring import case_points, late_stages, score_month
 from .sheets import (
     FORMULA_PREFIXES,
@@ -71,7 +72,7 @@ def ledger_columns(policy: Policy) -> list[str]:
             *STATE_COLUMNS]
 
 
-COLUMNS = ledger_columns(load_policy())        # the default policy's
+COLUMNS = ledger_columns(DEFAULT)        # the default policy's
 # The printed annex columns: 905 pt of widths on the 784 pt of a landscape A4 page -> printed at ~87%.
 WIDTHS = {"序号": 6, "投诉编号": 14, "投诉时间": 17, "投诉内容": 32, "投诉地址/投诉人": 20, "联系电话": 14,
           "处理意见与结果": 32, "责任部门": 14, "处理时间": 17}

@@ -12,10 +12,11 @@ from functools import partial
 from docxtpl import DocxTemplate
 
 from .cases import CaseState
+from .deadlines import DEFAULT
 from .errors import FutureNotice
 from .files import write_atomically
 from .paths import TEMPLATES
-from .policy import Policy, load_policy
+from .policy import Policy
 
 TEMPLATE = TEMPLATES / "附件4 投诉处理督办通知单.docx"
 NO_UNIT = "未指定承办单位（请服务管理办公室指定）"
@@ -47,7 +48,7 @@ def find_overdue(journal, as_of: datetime, policy: Policy | None = None) -> list
     order of the case's deadlines (both 调查反馈 and 处理反馈 when nothing came back); each missed
     occurrence of a recurring stage on its own. A window (申诉期限) or a stage no form meets is never
     overdue. `policy`: the workspace's (the default policy's stages otherwise)."""
-    policy = policy or load_policy()
+    policy = policy or DEFAULT
     found = []
     for case in journal.cases_received(datetime.min, as_of):
         state = CaseState.from_json(case["state"])
