@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 
 from .errors import ConfigError
-from .report import Rate, month_figures
+from .report import Rate, month_figures, month_json
 from .scoring import score_month
 from .sheets import put, save_atomically, write_table
 
@@ -43,11 +43,6 @@ def office_journals(ws):
             journal.close()
 
 
-def _rates(figures: dict) -> dict:
-    return {r.name: {"numerator": r.numerator, "denominator": r.denominator, "rate": r.value}
-            for r in figures["rates"]}
-
-
 def _summed(parts: list[dict]) -> dict:
     """The group's line: counts added, each rate from the summed numerators and denominators."""
     rates = {}
@@ -58,12 +53,6 @@ def _summed(parts: list[dict]) -> dict:
                        "rate": Rate(name, numerator, denominator, "").value}
     return {"cases": sum(p["cases"] for p in parts), "repeat": sum(p["repeat"] for p in parts),
             "open": sum(p["open"] for p in parts), "rates": rates}
-
-
-def report_figures(figures: dict) -> dict:
-    """What an office's month comes to, as the JSON of `tousu report`."""
-    return {"cases": len(figures["cases"]), "repeat": len(figures["repeat"]), "open": len(figures["open"]),
-            "rates": _rates(figures)}
 
 
 def _rate_row(label: str, line: dict) -> list:
@@ -77,7 +66,7 @@ def group_report(ws, month: str, now: datetime) -> tuple[Path, dict]:
     """reports/集团服务月报-YYYY-MM.xlsx; returns it and {"offices": {code: figures}, "total": figures}."""
     with office_journals(ws) as journals:
         full = {code: month_figures(journal, ws.policy, month, now) for code, journal in journals}
-    offices = {code: report_figures(figures) for code, figures in full.items()}
+    offices = {code: month_json(figures) for code, figures in full.items()}
     total = _summed(list(offices.values()))
     rate_names = list(total["rates"])
     headers = RATE_HEADERS + [f"{name}{part}" for name in rate_names for part in ("分子", "分母", "")]

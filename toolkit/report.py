@@ -66,6 +66,14 @@ class Rate:
         return round(self.numerator / self.denominator, 4) if self.denominator else None
 
 
+def month_json(figures: dict) -> dict:
+    """A month's figures as `tousu report --json` gives them: counts, and each rate with its parts."""
+    return {"cases": len(figures["cases"]),
+            "rates": {r.name: {"numerator": r.numerator, "denominator": r.denominator, "rate": r.value}
+                      for r in figures["rates"]},
+            "repeat": len(figures["repeat"]), "open": len(figures["open"])}
+
+
 def _counts(values) -> list:
     return sorted(Counter(v or "未填写" for v in values).items(), key=lambda kv: (-kv[1], kv[0]))
 

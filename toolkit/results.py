@@ -9,6 +9,7 @@ from typing import Any
 from .deadlines import Deadlines
 from .notices import NO_UNIT, Overdue
 from .receipt import Receipt
+from .report import month_json
 from .scoring import PERSON_PENALTIES, UnitScore
 from .verify import Finding
 
@@ -175,18 +176,12 @@ class ReportResult(Result):
     path: str                       # the 服务月报, relative to the workspace
     figures: Json                   # report.month_figures
 
-    def _rates(self) -> Json:
-        return {r.name: {"numerator": r.numerator, "denominator": r.denominator, "rate": r.value}
-                for r in self.figures["rates"]}
-
     def to_json(self) -> Json:
-        f = self.figures
-        return {"month": self.month, "report": self.path, "cases": len(f["cases"]), "rates": self._rates(),
-                "repeat": len(f["repeat"]), "open": len(f["open"])}
+        return {"month": self.month, "report": self.path, **month_json(self.figures)}
 
     def lines(self) -> list[str]:
         lines = [f"服务月报已生成：{self.path}；本月受理 {len(self.figures['cases'])} 件"]
-        for name, r in self._rates().items():
+        for name, r in month_json(self.figures)["rates"].items():
             shown = f"{r['rate']:.2%}" if r["rate"] is not None else "—"
             lines.append(f"  {name}：{r['numerator']}/{r['denominator']} = {shown}")
         return lines
